@@ -1,0 +1,74 @@
+import { JujuError, NotLeaderError } from "../errors.js";
+import { invalidSecretKeys, SECRET_KEY } from "../secret-uri.js";
+import type { HookTools } from "../tools/index.js";
+import type { SecretContent, SecretInfo, SecretMetadataOptions, SecretRef } from "../tools/secrets.js";
+import type { Redactor } from "./redactor.js";
+
+/**
+ * Secrets as a charm uses them. Values read or written are registered with the redactor so they never reach
+ * logs or status; keys are checked before Juju sees them; app-owned secrets need leadership.
+ */
+export class Secrets {
+  constructor(
+    private readonly tools: HookTools,
+    private readonly redactor: Redactor,
+    private readonly isLeader: () => Promise<boolean>,
+  ) {}
+
+  async add(
+    content: Readonly<SecretContent>,
+    opts: SecretMetadataOptions & { owner?: "application" | "unit" } = {},
+  ): Promise<string> {
+    checkContent(content);
+    this.redactor.addContent(content);
+    if ((opts.owner ?? "application") === "application" && !(await this.isLeader())) {
+      throw new NotLeaderError("secret-add", "this unit is not the leader (only the leader may add application-owned secrets)", 1);
+    }
+    return this.tools.secretAdd(content, opts);
+  }
+
+  async get(ref: SecretRef, opts: { refresh?: boolean; peek?: boolean } = {}): Promise<SecretContent> {
+    if (opts.refresh && opts.peek) throw new JujuError("secret-get: choose either refresh or peek, not both");
+    const content = await this.tools.secretGet(ref, opts);
+    this.redactor.addContent(content);
+    return content;
+  }
+
+  async set(uri: string, content: Readonly<SecretContent> | undefined, opts: SecretMetadataOptions = {}) {
+    if (content) {
+      checkContent(content);
+      this.redactor.addContent(content);
+    }
+    await this.tools.secretSet(uri, content, opts);
+  }
+
+  grant(uri: string, relationId: string, opts: { unit?: string } = {}) {
+    return this.tools.secretGrant(uri, relationId, opts);
+  }
+
+  revoke(uri: string, relationId: string, opts: { unit?: string } = {}) {
+    return this.tools.secretRevoke(uri, relationId, opts);
+  }
+
+  remove(uri: string, opts: { revision?: number } = {}) {
+    return this.tools.secretRemove(uri, opts);
+  }
+
+  ids(): Promise<string[]> {
+    return this.tools.secretIds();
+  }
+
+  info(ref: SecretRef): Promise<SecretInfo> {
+    return this.tools.secretInfoGet(ref);
+  }
+}
+
+function checkContent(content: Readonly<SecretContent>): void {
+  if (Object.keys(content).length === 0) throw new JujuError("secret content is empty: give at least one key");
+  const bad = invalidSecretKeys(content);
+  if (bad.length) {
+    throw new JujuError(
+      `invalid secret key${bad.length > 1 ? "s" : ""} ${bad.map((k) => `"${k}"`).join(", ")}: keys must match ${SECRET_KEY.source} (lowercase, start with a letter, at least 3 characters)`,
+    );
+  }
+}
