@@ -93,7 +93,8 @@ export function readHookContext(env: Env): HookContext {
         throw new ContextError(`JUJU_RELATION_ID "${relationId}" is not "${endpoint}:<number>"`);
       }
       // Juju may leave the remote app empty on broken when the other side is already gone.
-      const remoteApp = name.kind === "relation-broken" ? (env.JUJU_REMOTE_APP ?? "") : need("JUJU_REMOTE_APP", who);
+      const remoteApp =
+        name.kind === "relation-broken" ? (env.JUJU_REMOTE_APP ?? "") : need("JUJU_REMOTE_APP", who);
       const unitHook = name.kind === "relation-joined" || name.kind === "relation-departed";
       const remoteUnit = unitHook ? need("JUJU_REMOTE_UNIT", who) : env.JUJU_REMOTE_UNIT || undefined;
       if (remoteUnit !== undefined && !UNIT.test(remoteUnit)) {

@@ -1,8 +1,15 @@
-import type { Relation } from "./model/relations.js";
+import type {
+  ActionEvent,
+  RelationEvent,
+  SecretEvent,
+  SimpleHookKind,
+  StorageEvent,
+  WorkloadEvent,
+} from "./events.js";
 import type { Hook } from "./hook.js";
-import type { ActionEvent, RelationEvent, SecretEvent, SimpleHookKind, StorageEvent, WorkloadEvent } from "./events.js";
 import type { CharmMeta } from "./meta.js";
 import type { Action } from "./model/action.js";
+import type { Relation } from "./model/relations.js";
 
 type Maybe<T> = T | Promise<T>;
 

@@ -54,13 +54,13 @@ export function toolError(tool: string, stderr: string, exitCode: number): HookT
   const message = lastErrorLine(stderr) || `${tool} exited with code ${exitCode}`;
   const lower = message.toLowerCase();
   if (exitCode === 2) return new ToolUsageError(tool, message, exitCode);
-  if (lower.includes("not the leader") || lower.includes("not leader"))
+  // Juju words a non-leader app-bag write as "cannot write relation settings": a leadership failure.
+  if (lower.includes("not the leader") || lower.includes("cannot write relation settings"))
     return new NotLeaderError(tool, message, exitCode);
   if (lower.includes("relation not found") || /relation .*not found/.test(lower))
     return new RelationNotFoundError(tool, message, exitCode);
   if (lower.includes("not found")) return new NotFoundError(tool, message, exitCode);
-  if (lower.includes("permission denied") || lower.includes("cannot write relation settings"))
-    return new PermissionDeniedError(tool, message, exitCode);
+  if (lower.includes("permission denied")) return new PermissionDeniedError(tool, message, exitCode);
   return new HookToolError(tool, message, exitCode);
 }
 

@@ -95,7 +95,13 @@ export interface ActionEvent {
   readonly actionUuid: string;
 }
 
-export type HookEvent = SimpleEvent | RelationEvent | SecretEvent | StorageEvent | WorkloadEvent | ActionEvent;
+export type HookEvent =
+  | SimpleEvent
+  | RelationEvent
+  | SecretEvent
+  | StorageEvent
+  | WorkloadEvent
+  | ActionEvent;
 
 /** Parses `hooks/db-relation-changed`, `actions/pause`, or a bare hook name. Undefined when unknown. */
 export function parseDispatchPath(path: string): EventName | undefined {

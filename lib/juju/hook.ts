@@ -115,7 +115,11 @@ export class Hook<M extends CharmMeta = CharmMeta> {
   /** The application's status (leader only; refused here before Juju would). */
   async setAppStatus(status: SettableStatus, message = ""): Promise<void> {
     if (!(await this.isLeader())) {
-      throw new NotLeaderError("status-set", "this unit is not the leader (only the leader may set application status)", 1);
+      throw new NotLeaderError(
+        "status-set",
+        "this unit is not the leader (only the leader may set application status)",
+        1,
+      );
     }
     return this.tools.statusSet(status, this.redactor.redact(message), { application: true });
   }

@@ -44,7 +44,9 @@ export class Action {
   async set(results: Readonly<Record<string, unknown>>): Promise<void> {
     checkResultKeys(results);
     if (this.redactor.leaks(JSON.stringify(results))) {
-      throw new JujuError("action-set refused: a result contains a secret value, which would be visible on argv");
+      throw new JujuError(
+        "action-set refused: a result contains a secret value, which would be visible on argv",
+      );
     }
     await this.tools.actionSet(results);
   }
@@ -94,7 +96,8 @@ export async function validateParams(
   const validate = ajv.compile(schema);
   if (validate(params)) return [];
   return (validate.errors ?? []).map((e) => {
-    if (e.keyword === "required") return `missing required param "${(e.params as { missingProperty: string }).missingProperty}"`;
+    if (e.keyword === "required")
+      return `missing required param "${(e.params as { missingProperty: string }).missingProperty}"`;
     if (e.keyword === "additionalProperties")
       return `unknown param "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     const field = e.instancePath.replace(/^\//, "").replace(/\//g, ".");

@@ -1,5 +1,5 @@
-import type { LogLevel } from "../tools/log.js";
 import type { HookTools } from "../tools/index.js";
+import type { LogLevel } from "../tools/log.js";
 import type { Redactor } from "./redactor.js";
 
 /** Logging through `juju-log`, with known secret values redacted before they reach argv or the log. */

@@ -96,7 +96,7 @@ export class Relation {
     if (!this.isPeer) {
       throw new PermissionDeniedError(
         "relation-get",
-        `permission denied: a non-leader unit cannot read its own application databag on relation ${this.id} (only on peer relations)`,
+        `permission denied (a non-leader unit cannot read its own application databag on relation ${this.id}; only peer relations allow it)`,
         1,
       );
     }

@@ -22,7 +22,11 @@ export class Secrets {
     checkContent(content);
     this.redactor.addContent(content);
     if ((opts.owner ?? "application") === "application" && !(await this.isLeader())) {
-      throw new NotLeaderError("secret-add", "this unit is not the leader (only the leader may add application-owned secrets)", 1);
+      throw new NotLeaderError(
+        "secret-add",
+        "this unit is not the leader (only the leader may add application-owned secrets)",
+        1,
+      );
     }
     return this.tools.secretAdd(content, opts);
   }
@@ -64,7 +68,8 @@ export class Secrets {
 }
 
 function checkContent(content: Readonly<SecretContent>): void {
-  if (Object.keys(content).length === 0) throw new JujuError("secret content is empty: give at least one key");
+  if (Object.keys(content).length === 0)
+    throw new JujuError("secret content is empty: give at least one key");
   const bad = invalidSecretKeys(content);
   if (bad.length) {
     throw new JujuError(

@@ -27,7 +27,10 @@ export function flattenResults(results: Readonly<Record<string, unknown>>, prefi
  * `action-set key=value …`. Juju only takes results on argv, so callers must never pass secrets here;
  * model/action refuses values it knows to be secret.
  */
-export async function actionSet(runner: ToolRunner, results: Readonly<Record<string, unknown>>): Promise<void> {
+export async function actionSet(
+  runner: ToolRunner,
+  results: Readonly<Record<string, unknown>>,
+): Promise<void> {
   const pairs = flattenResults(results);
   if (pairs.length > 0) await exec(runner, "action-set", pairs);
 }

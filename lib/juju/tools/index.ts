@@ -64,7 +64,8 @@ export type HookTools = { readonly [K in keyof typeof wrappers]: Bound<(typeof w
 export function bindTools(runner: ToolRunner): HookTools {
   const bound: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(wrappers)) {
-    bound[name] = (...args: unknown[]) => (fn as (r: ToolRunner, ...a: unknown[]) => unknown)(runner, ...args);
+    bound[name] = (...args: unknown[]) =>
+      (fn as (r: ToolRunner, ...a: unknown[]) => unknown)(runner, ...args);
   }
   return bound as HookTools;
 }

@@ -100,12 +100,16 @@ export async function secretRevoke(
 
 /** `secret-remove <uri> [--revision N]`: the whole secret, or one revision of it. */
 export async function secretRemove(runner: ToolRunner, uri: string, opts: { revision?: number } = {}) {
-  await exec(runner, "secret-remove", [uri, ...(opts.revision !== undefined ? ["--revision", String(opts.revision)] : [])]);
+  await exec(runner, "secret-remove", [
+    uri,
+    ...(opts.revision !== undefined ? ["--revision", String(opts.revision)] : []),
+  ]);
 }
 
-/** `secret-ids` → URIs of the secrets this unit owns (its own and, for the leader, its app's). */
+/** `secret-ids` → URIs of the secrets this unit owns. Juju prints bare xids; we return `secret:<id>`. */
 export async function secretIds(runner: ToolRunner): Promise<string[]> {
-  return (await execJson<string[] | null>(runner, "secret-ids", [])) ?? [];
+  const ids = (await execJson<string[] | null>(runner, "secret-ids", [])) ?? [];
+  return ids.map((id) => (id.startsWith("secret:") ? id : `secret:${id}`));
 }
 
 /** `secret-info-get <uri> | --label L` → metadata of a secret this unit owns. */

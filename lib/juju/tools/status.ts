@@ -42,7 +42,8 @@ export async function applicationStatusGet(
   const s = await execJson<AppStatusJson>(runner, "status-get", ["--application", "--include-data"]);
   const app = s["application-status"];
   const units: Record<string, StatusValue> = {};
-  for (const [name, u] of Object.entries(app.units ?? {})) units[name] = { status: u.status, message: u.message };
+  for (const [name, u] of Object.entries(app.units ?? {}))
+    units[name] = { status: u.status, message: u.message };
   return { status: app.status, message: app.message ?? "", units };
 }
 

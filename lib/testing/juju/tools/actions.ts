@@ -1,0 +1,74 @@
+import type { HookSession, ToolCall } from "../session.js";
+import { FORMAT_OPTIONS, noExtraArgs, ok, parseOptions, ToolFailure, usage } from "./cli.js";
+
+const KEY = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+const RESERVED = new Set(["stdout", "stdout-encoding", "stderr", "stderr-encoding"]);
+
+function running(s: HookSession) {
+  if (!s.action) throw new ToolFailure("not running an action");
+  return s.action;
+}
+
+export function actionGet(s: HookSession, call: ToolCall) {
+  const action = running(s);
+  const p = parseOptions(call.args, FORMAT_OPTIONS);
+  const [key, ...rest] = p.args;
+  noExtraArgs(rest);
+  if (key === undefined) return s.emit(p, action.params);
+  let v: unknown = action.params;
+  for (const part of key.split(".")) {
+    v =
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? (v as Record<string, unknown>)[part]
+        : undefined;
+  }
+  return s.emit(p, v ?? null);
+}
+
+export function actionSet(s: HookSession, call: ToolCall) {
+  running(s);
+  const p = parseOptions(call.args, {});
+  const pairs: [string[], string][] = [];
+  for (const arg of p.args) {
+    const eq = arg.indexOf("=");
+    if (eq < 0) throw usage(`argument "${arg}" must be of the form key...=value`);
+    const key = arg.slice(0, eq);
+    const parts = key.split(".");
+    for (const part of parts) {
+      if (!KEY.test(part)) {
+        throw usage(
+          `key "${key}" must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods`,
+        );
+      }
+      if (RESERVED.has(part)) throw usage(`cannot set reserved action key "${part}"`);
+    }
+    pairs.push([parts, arg.slice(eq + 1)]);
+  }
+  for (const [parts, value] of pairs) {
+    let node = s.effects.actionResults;
+    for (const part of parts.slice(0, -1)) {
+      const next = node[part];
+      node[part] = next !== null && typeof next === "object" ? next : {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]!] = value;
+  }
+  return ok();
+}
+
+export function actionFail(s: HookSession, call: ToolCall) {
+  running(s);
+  const p = parseOptions(call.args, {});
+  const [message = "action failed without reason given, check action for errors", ...rest] = p.args;
+  noExtraArgs(rest);
+  s.effects.actionFailure = message;
+  return ok();
+}
+
+export function actionLog(s: HookSession, call: ToolCall) {
+  running(s);
+  const p = parseOptions(call.args, {});
+  if (p.args.length === 0) throw usage("no message specified");
+  s.effects.actionLogs.push(p.args.join(" "));
+  return ok();
+}
