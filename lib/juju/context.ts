@@ -89,7 +89,7 @@ export function readHookContext(env: Env): HookContext {
         );
       }
       const relationId = need("JUJU_RELATION_ID", who);
-      if (!new RegExp(`^${escape(endpoint)}:\\d+$`).test(relationId)) {
+      if (!new RegExp(`^${escapeRegExp(endpoint)}:\\d+$`).test(relationId)) {
         throw new ContextError(`JUJU_RELATION_ID "${relationId}" is not "${endpoint}:<number>"`);
       }
       // Juju may leave the remote app empty on broken when the other side is already gone.
@@ -165,7 +165,7 @@ export function readHookContext(env: Env): HookContext {
   };
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 

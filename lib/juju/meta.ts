@@ -54,10 +54,17 @@ export function allEndpoints(meta: CharmMeta): string[] {
   ];
 }
 
-/** TypeScript type of a config map, derived from options declared `as const`. */
-export type ConfigOf<M extends CharmMeta> = M["config"] extends { options: infer O }
-  ? { [K in keyof O]: O[K] extends { type: infer T } ? ConfigValue<T> : never }
-  : Record<string, never>;
+type OptionsOf<M extends CharmMeta> = NonNullable<NonNullable<M["config"]>["options"]>;
+
+/**
+ * TypeScript type of a config map. With options declared `as const` every option gets its own type, and an
+ * option without a default may be absent; with options only known at run time it is a string-keyed map.
+ */
+export type ConfigOf<M extends CharmMeta> = {
+  readonly [K in keyof OptionsOf<M>]:
+    | ConfigValue<OptionsOf<M>[K]["type"]>
+    | (OptionsOf<M>[K] extends { default: unknown } ? never : undefined);
+};
 
 type ConfigValue<T> = T extends "int" | "float"
   ? number

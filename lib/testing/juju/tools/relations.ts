@@ -96,7 +96,7 @@ export function parseKeyValues(args: readonly string[]): Record<string, string> 
 }
 
 /** Reads `--file` (a YAML map of strings; `-` is stdin) as Juju does for relation-set and state-set. */
-export function readSettingsFile(s: HookSession, call: ToolCall, file: string): Record<string, string> {
+export function readSettingsFile(call: ToolCall, file: string): Record<string, string> {
   let text: string;
   if (file === "-") {
     if (call.stdin === undefined) throw new ToolFailure("hook tool requires stdin, none supplied");
@@ -151,7 +151,7 @@ export function relationSet(s: HookSession, call: ToolCall) {
   const fromArgs = parseKeyValues(p.args);
   const stderr = p.opts.format !== undefined ? '--format flag deprecated for command "relation-set"' : "";
   const values = {
-    ...(typeof p.opts.file === "string" ? readSettingsFile(s, call, p.opts.file) : {}),
+    ...(typeof p.opts.file === "string" ? readSettingsFile(call, p.opts.file) : {}),
     ...fromArgs,
   };
   const app = p.opts.app === true;

@@ -182,7 +182,8 @@ export function secretGet(s: HookSession, call: ToolCall) {
     content = secret.revisions[String(secret.latest)]!;
   } else {
     if (!granted(s, secret)) throw new ToolFailure("permission denied");
-    const consumer = (secret.consumers[s.unit] ??= {});
+    const consumer = secret.consumers[s.unit] ?? {};
+    secret.consumers[s.unit] = consumer;
     if (id !== undefined && label !== undefined) consumer.label = label;
     if (consumer.tracked === undefined || p.opts.refresh) consumer.tracked = secret.latest;
     const revision = p.opts.peek ? secret.latest : consumer.tracked;

@@ -233,7 +233,7 @@ export function stateGet(s: HookSession, call: ToolCall) {
 export function stateSet(s: HookSession, call: ToolCall) {
   const p = parseOptions(call.args, { file: { kind: "string" } });
   const values = {
-    ...(typeof p.opts.file === "string" ? readSettingsFile(s, call, p.opts.file) : {}),
+    ...(typeof p.opts.file === "string" ? readSettingsFile(call, p.opts.file) : {}),
     ...parseKeyValues(p.args),
   };
   for (const [k, v] of Object.entries(values)) {

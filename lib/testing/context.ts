@@ -1,0 +1,213 @@
+import { spawn } from "node:child_process";
+import { dirname } from "node:path";
+import { Hook } from "../juju/hook.js";
+import type { Charm } from "../juju/main.js";
+import type { CharmMeta } from "../juju/meta.js";
+import type { ToolResult, ToolRunner } from "../juju/tools/runner.js";
+import { type FakeTools, installFakeTools } from "./fake-tools/install.js";
+import { startToolServer, type ToolServer } from "./fake-tools/server.js";
+import type { BeganHook } from "./juju/emulator.js";
+import type { KitEvent } from "./juju/events.js";
+import type { FollowUpEvent, HookEffects, HookSession } from "./juju/session.js";
+import { buildModel, checkConsistency, projectState, type UnitUnderTest } from "./scenario.js";
+import type { State } from "./state.js";
+
+/** What one run left behind besides the output State (what Scenario keeps on its Context). */
+export interface RunRecord extends HookEffects {
+  readonly exitCode: number;
+  readonly followUps: readonly FollowUpEvent[];
+  /** The hook's stderr (black-box) or the uncaught error's text (in-process). */
+  readonly stderr: string;
+}
+
+/** The charm failed (uncaught error, non-zero exit, or a change Juju refused at commit): nothing was committed. */
+export class UncaughtCharmError extends Error {
+  override name = "UncaughtCharmError";
+  constructor(
+    message: string,
+    readonly record: RunRecord,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ContextOptions {
+  /** Application name of the unit under test (default: the charm's name). */
+  readonly app?: string;
+  readonly unitId?: number;
+}
+
+/** Runs one event against a State and returns the output State. Both test modes implement it. */
+export interface ScenarioRunner {
+  run(event: KitEvent, state: State): Promise<State>;
+  /** The record of the last run. */
+  readonly last: RunRecord | undefined;
+  close?(): Promise<void>;
+}
+
+abstract class BaseContext implements ScenarioRunner {
+  last: RunRecord | undefined;
+  protected readonly unit: UnitUnderTest;
+
+  constructor(
+    protected readonly meta: CharmMeta,
+    opts: ContextOptions,
+  ) {
+    this.unit = { app: opts.app ?? meta.name, unitId: opts.unitId ?? 0 };
+  }
+
+  /** Runs the hook; resolves with the exit code and what the charm printed to stderr. */
+  protected abstract execute(
+    began: BeganHook,
+  ): Promise<{ exitCode: number; stderr: string; cause?: unknown }>;
+
+  async run(event: KitEvent, state: State): Promise<State> {
+    checkConsistency(this.meta, state, event);
+    const { model, unitName } = buildModel(this.meta, state, this.unit);
+    const began = await model.begin(unitName, event, this.charmDir());
+    const { exitCode, stderr, cause } = await this.execute(began);
+    const result = model.finish(began, event, exitCode);
+    const record: RunRecord = {
+      ...began.session.effects,
+      exitCode,
+      followUps: result.followUps,
+      stderr: result.error ? `${stderr}ERROR ${result.error}\n` : stderr,
+    };
+    this.last = record;
+    if (!result.committed) {
+      const why = result.error
+        ? `Juju refused the hook's changes at commit: ${result.error}`
+        : `the hook exited ${exitCode}: ${stderr.trim()}`;
+      throw new UncaughtCharmError(`${event.kind} failed; ${why}`, record, { cause });
+    }
+    return projectState(model, state, unitName);
+  }
+
+  protected charmDir(): string {
+    return "/var/lib/juju/agents/unit/charm";
+  }
+}
+
+/** Hands tool calls straight to the hook's session: same argv, same output, no process. */
+export class SessionToolRunner implements ToolRunner {
+  constructor(private readonly session: HookSession) {}
+  async run(tool: string, args: readonly string[], stdin?: string): Promise<ToolResult> {
+    return this.session.run(tool, args, stdin);
+  }
+}
+
+/**
+ * The in-process kit (Scenario-style): the charm function runs in this process with a Hook built from the
+ * exact environment Juju would give it and a runner that answers from the emulated model.
+ */
+export class Context<M extends CharmMeta> extends BaseContext {
+  constructor(
+    private readonly charm: Charm<M>,
+    meta: M,
+    opts: ContextOptions = {},
+  ) {
+    super(meta, opts);
+  }
+
+  protected async execute(began: BeganHook) {
+    try {
+      const hook = new Hook({
+        meta: this.meta as M,
+        env: began.env,
+        runner: new SessionToolRunner(began.session),
+      });
+      await this.charm(hook);
+      return { exitCode: 0, stderr: "" };
+    } catch (err) {
+      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      return { exitCode: 1, stderr: `ERROR ${text}\n`, cause: err };
+    }
+  }
+}
+
+export interface BlackBoxOptions extends ContextOptions {
+  /** Milliseconds before a hook process is killed (default 30 s). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The black-box kit: runs a built charm's `dispatch` as a process, exactly as Juju does (no arguments, cwd
+ * the charm dir, an environment built from scratch), with fake hook tools on PATH that talk to the emulated
+ * model over a socket. Relation and secret writes commit only if the process exits 0.
+ */
+export class BlackBoxContext extends BaseContext {
+  private tools?: FakeTools;
+  private server?: ToolServer;
+  private readonly sessions = new Map<string, HookSession>();
+
+  constructor(
+    private readonly dispatchPath: string,
+    meta: CharmMeta,
+    private readonly opts: BlackBoxOptions = {},
+  ) {
+    super(meta, opts);
+  }
+
+  protected override charmDir(): string {
+    return dirname(this.dispatchPath);
+  }
+
+  private async ensureStarted(): Promise<{ tools: FakeTools; server: ToolServer }> {
+    this.tools ??= await installFakeTools();
+    this.server ??= await startToolServer((req) => {
+      const session = this.sessions.get(req.contextId);
+      if (!session) return { code: 1, stdout: "", stderr: `ERROR no hook context "${req.contextId}"\n` };
+      return session.run(req.tool, req.args, req.stdin, req.dir);
+    });
+    return { tools: this.tools, server: this.server };
+  }
+
+  protected async execute(began: BeganHook) {
+    const { tools, server } = await this.ensureStarted();
+    const contextId = began.env.JUJU_CONTEXT_ID!;
+    this.sessions.set(contextId, began.session);
+    try {
+      const fake = tools.env(server.socketPath, contextId);
+      const env = {
+        ...began.env,
+        ...fake,
+        PATH: `${fake.PATH}`,
+        JUJU_AGENT_SOCKET_ADDRESS: server.socketPath,
+      };
+      return await runProcess(this.dispatchPath, env, this.charmDir(), this.opts.timeoutMs ?? 30_000);
+    } finally {
+      this.sessions.delete(contextId);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.server?.close();
+    await this.tools?.cleanup();
+    this.server = undefined;
+    this.tools = undefined;
+  }
+}
+
+function runProcess(
+  file: string,
+  env: Record<string, string>,
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ exitCode: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [], { env, cwd, stdio: ["ignore", "ignore", "pipe"] });
+    const err: Buffer[] = [];
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString("utf8") + (signal ? `killed by ${signal}\n` : "");
+      resolve({ exitCode: code ?? 128, stderr });
+    });
+  });
+}

@@ -1,0 +1,12 @@
+export * from "./charm-build.js";
+export * from "./charm-meta.js";
+export * from "./context.js";
+export * from "./fake-tools/index.js";
+export * from "./juju/emulator.js";
+export * from "./juju/events.js";
+export * from "./juju/model.js";
+export * from "./juju/session.js";
+export { TOOLS as EMULATED_TOOLS } from "./juju/tools/index.js";
+export * from "./scenario.js";
+export { secretId } from "./secret-id.js";
+export * from "./state.js";
