@@ -121,6 +121,22 @@ export class JujuEmulator {
     return relId;
   }
 
+  /**
+   * Scope changes Juju makes once a hook has committed: a departed unit leaves relation-list; after
+   * relation-broken the unit has left, and when no unit of its application is left the relation is gone.
+   */
+  private leaveScope(unit: string, event: KitEvent): void {
+    if (event.kind !== "relation-departed" && event.kind !== "relation-broken") return;
+    const rel = this.state.relations[String(event.relationId)];
+    if (!rel) return;
+    const leaving = event.kind === "relation-departed" ? (event.departingUnit ?? event.remoteUnit) : unit;
+    rel.members = rel.members.filter((m) => m !== leaving);
+    const app = appOfUnit(unit);
+    if (event.kind === "relation-broken" && !rel.members.some((m) => appOfUnit(m) === app)) {
+      this.removeRelation(event.relationId);
+    }
+  }
+
   /** Removes a relation and the secret grants scoped to it (what Juju does once it is broken). */
   removeRelation(id: number): void {
     delete this.state.relations[String(id)];
@@ -285,7 +301,7 @@ export class JujuEmulator {
     }
     const result = session.commit();
     if (result.error) return { committed: false, followUps: [], error: result.error };
-    if (event.kind === "relation-broken") this.removeRelation(event.relationId);
+    this.leaveScope(began.session.unit, event);
     return { committed: true, followUps: result.followUps };
   }
 }

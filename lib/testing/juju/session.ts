@@ -53,6 +53,8 @@ export type ToolImpl = (s: HookSession, call: ToolCall) => ToolResult;
  */
 export class HookSession {
   readonly draft: ModelState;
+  /** The model as it was when the hook began: `commit()` applies only what differs from it. */
+  private readonly base: ModelState;
   readonly effects: HookEffects = {
     statusHistory: [],
     logs: [],
@@ -65,6 +67,8 @@ export class HookSession {
   /** Failures Juju only notices when it commits the hook's changes. */
   readonly commitErrors: string[] = [];
   private done = false;
+  /** The working directory of the tool call being answered (`-o FILE` is relative to it, as in Juju). */
+  private callDir = "/";
 
   constructor(
     private readonly live: { state: ModelState },
@@ -73,7 +77,13 @@ export class HookSession {
     readonly action: RunningAction | undefined,
     readonly tools: Readonly<Record<string, ToolImpl>>,
   ) {
+    this.base = structuredClone(live.state);
     this.draft = structuredClone(live.state);
+  }
+
+  /** The model as the controller has it right now (what a tool that asks the controller sees). */
+  get committed(): ModelState {
+    return this.live.state;
   }
 
   get app(): string {
@@ -95,6 +105,7 @@ export class HookSession {
     const impl = this.tools[tool];
     if (!impl) return { code: 1, stdout: "", stderr: `ERROR bad request: unknown command "${tool}"\n` };
     if (this.done) return { code: 1, stdout: "", stderr: "ERROR the hook context is closed\n" };
+    this.callDir = cwd;
     try {
       return impl(this, { args, ...(stdin !== undefined ? { stdin } : {}), cwd });
     } catch (err) {
@@ -107,31 +118,40 @@ export class HookSession {
   /** Applies a change Juju makes at once, not at commit. */
   immediate(change: (m: ModelState) => void): void {
     change(this.draft);
+    change(this.base);
     change(this.live.state);
   }
 
   /** Prints `value` in the requested format, or writes it to `-o FILE`. */
-  emit(parsed: Parsed, value: unknown, fallback: Format = "smart", allowed?: readonly Format[]): ToolResult {
-    const text = render(value, formatOf(parsed.opts, fallback, allowed));
+  emit(
+    parsed: Parsed,
+    value: unknown,
+    fallback: Format = "smart",
+    allowed?: readonly Format[],
+    structOrder = false,
+  ): ToolResult {
+    const text = render(value, formatOf(parsed.opts, fallback, allowed), structOrder);
     const file = parsed.opts.output as string | undefined;
     if (file) {
-      writeFileSync(isAbsolute(file) ? file : join(this.env.JUJU_CHARM_DIR ?? "/", file), text);
+      writeFileSync(isAbsolute(file) ? file : join(this.callDir, file), text);
       return ok();
     }
     return ok(text);
   }
 
   /** Resolves `-r` (or the hook's own relation) to a relation this unit takes part in. */
-  relation(flag: string | boolean | undefined): RelationRecord {
+  relation(parsed: Parsed): RelationRecord {
+    const flag = parsed.opts.relation;
     const given = typeof flag === "string" ? flag : this.env.JUJU_RELATION_ID;
     if (!given) throw usage("no relation id specified");
-    const n = Number(given.slice(given.lastIndexOf(":") + 1));
-    if (!/^\d+$/.test(given.slice(given.lastIndexOf(":") + 1)) || !Number.isInteger(n)) {
-      throw usage(`invalid value "${given}" for option -r: invalid relation id`);
-    }
-    const rel = this.draft.relations[String(n)];
+    // gnuflag names the option as it was typed: `-r` or `--relation`.
+    const shown = typeof flag === "string" ? (parsed.spelled.relation ?? "-r") : "-r";
+    const tail = given.slice(given.lastIndexOf(":") + 1);
+    if (!/^[+-]?\d+$/.test(tail))
+      throw usage(`invalid value "${given}" for option ${shown}: invalid relation id`);
+    const rel = this.draft.relations[String(Number(tail))];
     if (!rel || !(this.app in rel.endpoints))
-      throw usage(`invalid value "${given}" for option -r: relation not found`);
+      throw usage(`invalid value "${given}" for option ${shown}: relation not found`);
     return rel;
   }
 
@@ -140,17 +160,18 @@ export class HookSession {
   }
 
   /**
-   * Makes the draft the model and returns what Juju would run next because of it: relation-changed for the
-   * other side of every databag that changed, secret-changed for consumers tracking an older revision.
+   * Applies the hook's changes to the model and returns what Juju would run next because of them:
+   * relation-changed for the other side of every databag that changed, secret-changed for consumers tracking
+   * an older revision. Only what this hook changed is written (a diff of the draft against the model as the
+   * hook began), so hooks of other units that committed meanwhile are not undone.
    */
   commit(): { followUps: FollowUpEvent[]; error?: string } {
     if (this.done) throw new Error("hook already finished");
     this.done = true;
     if (this.commitErrors.length) return { followUps: [], error: this.commitErrors.join("; ") };
-    const before = this.live.state;
-    const after = this.draft;
-    this.live.state = after;
-    return { followUps: followUps(before, after, this.unit) };
+    const tree = (m: ModelState) => m as unknown as Tree;
+    applyChanges(tree(this.base), tree(this.draft), tree(this.live.state));
+    return { followUps: followUps(this.base, this.draft, this.live.state, this.unit) };
   }
 
   /** Drops every buffered change (the hook failed). Immediate effects stay, as in Juju. */
@@ -166,15 +187,49 @@ function same(a: Record<string, string> | undefined, b: Record<string, string> |
   return kx.length === Object.keys(y).length && kx.every((k) => x[k] === y[k]);
 }
 
-function followUps(before: ModelState, after: ModelState, writer: string): FollowUpEvent[] {
+type Tree = Record<string, unknown>;
+
+const isTree = (v: unknown): v is Tree => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isTree(a) && isTree(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/**
+ * Three-way merge of one hook's work: every key the draft added, changed or removed relative to `base` is
+ * written to `live`. Arrays are values. A change inside an object that is gone from `live` (a relation
+ * another hook removed meanwhile) is dropped rather than resurrecting a partial object.
+ */
+function applyChanges(base: Tree, draft: Tree, live: Tree): void {
+  for (const key of new Set([...Object.keys(base), ...Object.keys(draft)])) {
+    const b = base[key];
+    const d = draft[key];
+    if (!(key in draft)) delete live[key];
+    else if (!(key in base)) live[key] = structuredClone(d);
+    else if (isTree(b) && isTree(d)) {
+      const l = live[key];
+      if (isTree(l)) applyChanges(b, d, l);
+    } else if (!deepEqual(b, d)) live[key] = structuredClone(d);
+  }
+}
+
+function followUps(base: ModelState, draft: ModelState, live: ModelState, writer: string): FollowUpEvent[] {
   const out: FollowUpEvent[] = [];
-  const app = after.units[writer]!.app;
-  for (const rel of Object.values(after.relations)) {
-    const old = before.relations[String(rel.id)];
-    if (!old) continue;
-    const watchers = isPeer(rel)
-      ? unitsOf(after, app).filter((u) => u !== writer && rel.members.includes(u))
-      : unitsOf(after, remoteAppOf(rel, app)).filter((u) => rel.members.includes(u));
+  const app = live.units[writer]!.app;
+  for (const rel of Object.values(draft.relations)) {
+    const old = base.relations[String(rel.id)];
+    const now = live.relations[String(rel.id)];
+    if (!old || !now) continue;
+    const watchers = isPeer(now)
+      ? unitsOf(live, app).filter((u) => u !== writer && now.members.includes(u))
+      : unitsOf(live, remoteAppOf(now, app)).filter((u) => now.members.includes(u));
     if (!same(old.appData[app], rel.appData[app])) {
       for (const unit of watchers) out.push({ unit, kind: "relation-changed", relationId: rel.id });
     }
@@ -183,11 +238,12 @@ function followUps(before: ModelState, after: ModelState, writer: string): Follo
         out.push({ unit, kind: "relation-changed", relationId: rel.id, remoteUnit: writer });
     }
   }
-  for (const secret of Object.values(after.secrets)) {
-    const old = before.secrets[secret.id];
-    if (!old || old.latest === secret.latest) continue;
-    for (const [unit, c] of Object.entries(secret.consumers)) {
-      if (c.tracked !== undefined && c.tracked < secret.latest) {
+  for (const secret of Object.values(draft.secrets)) {
+    const old = base.secrets[secret.id];
+    const now = live.secrets[secret.id];
+    if (!old || !now || old.latest === secret.latest) continue;
+    for (const [unit, c] of Object.entries(now.consumers)) {
+      if (c.tracked !== undefined && c.tracked < now.latest) {
         out.push({ unit, kind: "secret-changed", secretId: `secret:${secret.id}` });
       }
     }

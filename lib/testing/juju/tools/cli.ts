@@ -19,64 +19,111 @@ export const usage = (message: string) => new ToolFailure(message, 2);
 
 export interface OptionSpec {
   /** Long name without dashes; `short` is a one-letter alias. */
-  readonly [name: string]: { readonly kind: "bool" | "string"; readonly short?: string };
+  readonly [name: string]: {
+    readonly kind: "bool" | "string";
+    readonly short?: string;
+    /** Values the option accepts; anything else is refused while parsing (gnuflag's Value.Set). */
+    readonly choices?: readonly string[];
+  };
 }
 
 export interface Parsed {
   readonly opts: Record<string, string | boolean | undefined>;
   readonly args: string[];
+  /** How each given option was spelled (`-r` or `--relation`); gnuflag names it that way in errors. */
+  readonly spelled: Record<string, string>;
 }
 
 const TRUE = new Set(["1", "t", "T", "true", "TRUE", "True"]);
 const FALSE = new Set(["0", "f", "F", "false", "FALSE", "False"]);
 
-/** GNU-style parsing as gnuflag does it: interspersed options, `--` ends options, `-` is a positional. */
+/** gnuflag's flagWithMinus: `-x` for one-rune names, `--name` otherwise. */
+const withMinus = (name: string) => `${[...name].length > 1 ? "--" : "-"}${name}`;
+
+/**
+ * GNU-style parsing as juju/gnuflag does it: interspersed options, `--` ends options, `-` is a positional.
+ * `--name value` and `--name=value`; `-x` runs may bundle one-rune options (`-r3` is `-r 3`); a bool
+ * option takes a value only as `--name=value`. Names are looked up as given, long or short alike.
+ */
 export function parseOptions(argv: readonly string[], spec: OptionSpec): Parsed {
   const byShort = new Map<string, string>();
   for (const [name, o] of Object.entries(spec)) if (o.short) byShort.set(o.short, name);
+  const lookup = (given: string) => (spec[given] ? given : byShort.get(given));
   const opts: Record<string, string | boolean | undefined> = {};
+  const spelled: Record<string, string> = {};
   const args: string[] = [];
+  const set = (given: string, inline: string | undefined, next: () => string | undefined) => {
+    const name = lookup(given);
+    const shown = withMinus(given);
+    if (!name) throw usage(`option provided but not defined: ${shown}`);
+    const o = spec[name]!;
+    spelled[name] = shown;
+    if (o.kind === "bool" && inline === undefined) {
+      opts[name] = true;
+      return;
+    }
+    const value = inline ?? next();
+    if (value === undefined) throw usage(`option needs an argument: ${shown}`);
+    if (o.kind === "bool") {
+      if (TRUE.has(value)) opts[name] = true;
+      else if (FALSE.has(value)) opts[name] = false;
+      else {
+        throw usage(
+          `invalid value "${value}" for option ${shown}: strconv.ParseBool: parsing "${value}": invalid syntax`,
+        );
+      }
+      return;
+    }
+    if (o.choices && !o.choices.includes(value)) {
+      // cmd.Output's formatter value refuses an unknown format as the option is parsed.
+      throw usage(`invalid value "${value}" for option ${shown}: unknown format "${value}"`);
+    }
+    opts[name] = value;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    const next = () => (i + 1 < argv.length ? argv[++i]! : undefined);
     if (a === "--") {
       args.push(...argv.slice(i + 1));
       break;
     }
-    if (a === "-" || !a.startsWith("-")) {
+    if (a === "-" || a === "" || !a.startsWith("-")) {
       args.push(a);
       continue;
     }
-    const long = a.startsWith("--");
-    const body = a.slice(long ? 2 : 1);
-    const eq = body.indexOf("=");
-    const given = eq >= 0 ? body.slice(0, eq) : body;
-    const name = long
-      ? spec[given]
-        ? given
-        : undefined
-      : (byShort.get(given) ?? (spec[given] ? given : undefined));
-    const shown = `${given.length > 1 ? "--" : "-"}${given}`;
-    if (!name) throw usage(`option provided but not defined: ${shown}`);
-    const o = spec[name]!;
-    if (o.kind === "bool") {
-      if (eq < 0) opts[name] = true;
-      else {
-        const v = body.slice(eq + 1);
-        if (TRUE.has(v)) opts[name] = true;
-        else if (FALSE.has(v)) opts[name] = false;
-        else throw usage(`invalid value "${v}" for option ${shown}: parse error`);
-      }
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      if (eq === 2) throw usage(`empty flag in argument "${a}"`);
+      set(eq < 0 ? a.slice(2) : a.slice(2, eq), eq < 0 ? undefined : a.slice(eq + 1), next);
       continue;
     }
-    if (eq >= 0) opts[name] = body.slice(eq + 1);
-    else if (i + 1 < argv.length) opts[name] = argv[++i]!;
-    else throw usage(`option needs an argument: ${shown}`);
+    // A run of one-rune options: a bool takes no value; any other option takes the rest of the run
+    // (`-r3`, and `-r=3` as the facts document it), or else the next argument.
+    let rest = [...a.slice(1)];
+    while (rest.length) {
+      const letter = rest[0]!;
+      rest = rest.slice(1);
+      const name = lookup(letter);
+      if (name && spec[name]!.kind === "bool") {
+        set(letter, undefined, next);
+        continue;
+      }
+      const inline = rest.length ? rest.join("").replace(/^=/, "") : undefined;
+      rest = [];
+      set(letter, inline, next);
+    }
   }
-  return { opts, args };
+  return { opts, args, spelled };
 }
 
 export const FORMAT_OPTIONS = {
-  format: { kind: "string" },
+  format: { kind: "string", choices: ["smart", "yaml", "json"] },
+  output: { kind: "string", short: "o" },
+} as const satisfies OptionSpec;
+
+/** secret-get and secret-info-get: yaml (their default) or json only. */
+export const SECRET_FORMAT_OPTIONS = {
+  format: { kind: "string", choices: ["yaml", "json"] },
   output: { kind: "string", short: "o" },
 } as const satisfies OptionSpec;
 
@@ -93,23 +140,27 @@ export function formatOf(
   return f as Format;
 }
 
-/** Renders a value the way juju/cmd's formatters do. */
-export function render(value: unknown, format: Format): string {
-  if (format === "json") return `${goJson(value)}\n`;
+/**
+ * Renders a value the way juju/cmd's formatters do. Go sorts map keys in both yaml and json; a Go struct
+ * (network-get, secret-info-get) keeps its field order instead: pass `structOrder` for those.
+ */
+export function render(value: unknown, format: Format, structOrder = false): string {
+  if (format === "json") return `${goJson(value, structOrder)}\n`;
   if (value === null || value === undefined) return "";
-  if (format === "yaml") return `${toYaml(value).replace(/\n+$/, "")}\n`;
+  const yaml = () => `${toYaml(structOrder ? value : sortKeys(value)).replace(/\n+$/, "")}\n`;
+  if (format === "yaml") return yaml();
   // smart
   if (typeof value === "string") return value === "" ? "" : `${value}\n`;
   if (typeof value === "boolean") return value ? "True\n" : "False\n";
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
     return value.length ? `${value.join("\n")}\n` : "";
   }
-  return `${toYaml(value).replace(/\n+$/, "")}\n`;
+  return yaml();
 }
 
-/** Go's json.Marshal: compact, map keys sorted, `<`, `>`, `&` escaped. */
-export function goJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value) ?? null)
+/** Go's json.Marshal: compact, map keys sorted (struct fields in order), `<`, `>`, `&` escaped. */
+export function goJson(value: unknown, structOrder = false): string {
+  return JSON.stringify((structOrder ? value : sortKeys(value)) ?? null)
     .replace(/</g, "\\u003c")
     .replace(/>/g, "\\u003e")
     .replace(/&/g, "\\u0026");

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { appOfUnit, isPeer, remoteAppOf, unitOrder } from "../model.js";
+import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { appOfUnit, isPeer, remoteAppOf } from "../model.js";
 import type { HookSession, ToolCall } from "../session.js";
 import { FORMAT_OPTIONS, noExtraArgs, ok, parseOptions, ToolFailure, usage } from "./cli.js";
 
@@ -26,11 +26,12 @@ export function relationList(s: HookSession, call: ToolCall) {
     relation: { kind: "string", short: "r" },
     app: { kind: "bool" },
   });
-  const rel = s.relation(p.opts.relation);
+  const rel = s.relation(p);
   noExtraArgs(p.args);
   if (p.opts.app) return s.emit(p, remoteAppOf(rel, s.app));
   const remote = remoteAppOf(rel, s.app);
-  const members = rel.members.filter((u) => appOfUnit(u) === remote && u !== s.unit).sort(unitOrder);
+  // RelationCache.MemberNames sorts with sort.Strings: "app/10" comes before "app/2".
+  const members = rel.members.filter((u) => appOfUnit(u) === remote && u !== s.unit).sort();
   return s.emit(p, members);
 }
 
@@ -40,7 +41,7 @@ export function relationGet(s: HookSession, call: ToolCall) {
     relation: { kind: "string", short: "r" },
     app: { kind: "bool" },
   });
-  const rel = s.relation(p.opts.relation);
+  const rel = s.relation(p);
   const [keyArg, nameArg, ...rest] = p.args;
   noExtraArgs(rest);
   const key = keyArg === undefined || keyArg === "-" ? undefined : keyArg;
@@ -104,27 +105,35 @@ export function readSettingsFile(call: ToolCall, file: string): Record<string, s
   } else {
     text = readText(call, file);
   }
-  let doc: unknown;
+  // yaml.v2 into map[string]string: a scalar keeps its literal text (`1.50` stays "1.50", `yes` stays "yes"),
+  // null (`~`, `null`, nothing) becomes "" (which deletes), a nested map or list is an unmarshal error.
+  let doc: ReturnType<typeof parseDocument>;
   try {
-    doc = parseYaml(text);
+    doc = parseDocument(text, { version: "1.1" });
   } catch (err) {
     throw new ToolFailure(`yaml: ${(err as Error).message.split("\n")[0]}`);
   }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== "object" || Array.isArray(doc)) {
+  if (doc.errors.length) throw new ToolFailure(`yaml: ${doc.errors[0]!.message.split("\n")[0]}`);
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return {};
+  if (!isMap(root)) {
     throw new ToolFailure(
-      `yaml: unmarshal errors:\n  line 1: cannot unmarshal !!${Array.isArray(doc) ? "seq" : "str"} into map[string]string`,
+      `yaml: unmarshal errors:\n  line 1: cannot unmarshal !!${isSeq(root) ? "seq" : "str"} into map[string]string`,
     );
   }
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (v !== null && typeof v === "object") {
+  const text1 = (node: unknown): string => {
+    if (node === null || node === undefined) return "";
+    if (!isScalar(node)) {
       throw new ToolFailure(
-        `yaml: unmarshal errors:\n  cannot unmarshal !!${Array.isArray(v) ? "seq" : "map"} into string`,
+        `yaml: unmarshal errors:\n  cannot unmarshal !!${isSeq(node) ? "seq" : "map"} into string`,
       );
     }
-    out[k] = v === null || v === undefined ? "" : String(v);
-  }
+    if (node.value === null) return "";
+    if (typeof node.value === "string") return node.value;
+    return node.source ?? String(node.value);
+  };
+  const out: Record<string, string> = {};
+  for (const pair of root.items) out[text1(pair.key)] = text1(pair.value);
   return out;
 }
 
@@ -147,7 +156,7 @@ export function relationSet(s: HookSession, call: ToolCall) {
     app: { kind: "bool" },
     format: { kind: "string" },
   });
-  const rel = s.relation(p.opts.relation);
+  const rel = s.relation(p);
   const fromArgs = parseKeyValues(p.args);
   const stderr = p.opts.format !== undefined ? '--format flag deprecated for command "relation-set"' : "";
   const values = {

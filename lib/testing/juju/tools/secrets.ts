@@ -2,7 +2,16 @@ import { parse as parseYaml } from "yaml";
 import { newXid, parseSecretUri, SECRET_KEY } from "../../../juju/secret-uri.js";
 import type { SecretRecord } from "../model.js";
 import type { HookSession, ToolCall } from "../session.js";
-import { noExtraArgs, type OptionSpec, ok, parseOptions, ToolFailure, usage } from "./cli.js";
+import {
+  FORMAT_OPTIONS,
+  noExtraArgs,
+  type OptionSpec,
+  ok,
+  parseOptions,
+  SECRET_FORMAT_OPTIONS,
+  ToolFailure,
+  usage,
+} from "./cli.js";
 import { readText } from "./relations.js";
 
 const ROTATE = ["never", "hourly", "daily", "weekly", "monthly", "quarterly", "yearly"];
@@ -152,8 +161,7 @@ export function secretAdd(s: HookSession, call: ToolCall) {
 
 export function secretGet(s: HookSession, call: ToolCall) {
   const p = parseOptions(call.args, {
-    format: { kind: "string" },
-    output: { kind: "string", short: "o" },
+    ...SECRET_FORMAT_OPTIONS,
     label: { kind: "string" },
     peek: { kind: "bool" },
     refresh: { kind: "bool" },
@@ -179,7 +187,12 @@ export function secretGet(s: HookSession, call: ToolCall) {
   let content: Record<string, string>;
   if (owns(s, secret)) {
     if (id !== undefined && label !== undefined) secret.label = label;
-    content = secret.revisions[String(secret.latest)]!;
+    // Owners get the latest revision. A secret-set earlier in this hook is only seen with --peek or
+    // --refresh (context.go getPendingSecretValue); otherwise Juju asks the controller, which still has the
+    // last committed revision. A secret created in this hook is always answered from the pending create.
+    const stored = s.committed.secrets[secret.id];
+    const source = p.opts.peek || p.opts.refresh || !stored ? secret : stored;
+    content = source.revisions[String(source.latest)]!;
   } else {
     if (!granted(s, secret)) throw new ToolFailure("permission denied");
     const consumer = secret.consumers[s.unit] ?? {};
@@ -255,7 +268,7 @@ export function secretGrant(s: HookSession, call: ToolCall) {
   const [uriText, ...rest] = p.args;
   if (uriText === undefined) throw usage("missing secret URI");
   const id = uriArg(uriText);
-  const rel = s.relation(p.opts.relation);
+  const rel = s.relation(p);
   const remote = Object.keys(rel.endpoints).find((a) => a !== s.app) ?? s.app;
   const unit = p.opts.unit as string | undefined;
   if (unit !== undefined) {
@@ -309,7 +322,7 @@ export function secretRevoke(s: HookSession, call: ToolCall) {
     unit ??
     app ??
     (() => {
-      const rel = s.relation(p.opts.relation);
+      const rel = s.relation(p);
       return Object.keys(rel.endpoints).find((a) => a !== s.app) ?? s.app;
     })();
   const secret = ownedForWrite(s, id);
@@ -321,7 +334,7 @@ export function secretRevoke(s: HookSession, call: ToolCall) {
 }
 
 export function secretIds(s: HookSession, call: ToolCall) {
-  const p = parseOptions(call.args, { format: { kind: "string" }, output: { kind: "string", short: "o" } });
+  const p = parseOptions(call.args, FORMAT_OPTIONS);
   noExtraArgs(p.args);
   const ids = Object.values(s.draft.secrets)
     .filter((x) => owns(s, x))
@@ -330,11 +343,7 @@ export function secretIds(s: HookSession, call: ToolCall) {
 }
 
 export function secretInfoGet(s: HookSession, call: ToolCall) {
-  const p = parseOptions(call.args, {
-    format: { kind: "string" },
-    output: { kind: "string", short: "o" },
-    label: { kind: "string" },
-  });
+  const p = parseOptions(call.args, { ...SECRET_FORMAT_OPTIONS, label: { kind: "string" } });
   const [uriText, ...rest] = p.args;
   const label = p.opts.label as string | undefined;
   if (uriText === undefined && label === undefined) throw usage("require either a secret URI or label");
@@ -352,5 +361,6 @@ export function secretInfoGet(s: HookSession, call: ToolCall) {
   if (secret.description) info.description = secret.description;
   if (secret.rotate) info.rotation = secret.rotate;
   if (secret.expire) info.expiry = secret.expire;
-  return s.emit(p, { [secret.id]: info }, "yaml", ["yaml", "json"]);
+  // metadataDisplay is a Go struct: revision, label, owner, description, rotation, expiry (field order).
+  return s.emit(p, { [secret.id]: info }, "yaml", ["yaml", "json"], true);
 }

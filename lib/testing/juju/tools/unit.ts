@@ -105,28 +105,43 @@ export function applicationVersionSet(s: HookSession, call: ToolCall) {
   return ok();
 }
 
-/** network.ParsePortRange + Validate, with Juju's texts. */
+/** network.ParsePortRange + Validate (core/network/portrange.go), with Juju's texts and order of checks. */
 export function parsePortRange(text: string): string {
   const spec = text.toLowerCase();
   const slash = spec.indexOf("/");
   const ports = slash < 0 ? spec : spec.slice(0, slash);
-  const protocol = slash < 0 ? (ports === "icmp" ? "icmp" : "tcp") : spec.slice(slash + 1);
-  if (ports === "icmp" && slash < 0) return "icmp";
+  let protocol = slash < 0 ? "tcp" : spec.slice(slash + 1);
+  // The ports are parsed first; only then is the protocol validated.
+  const parts = ports.split("-");
+  if (parts.length > 2) throw usage(`invalid port range "${ports}"`);
+  const atoi = (x: string, shown: string) => {
+    if (!/^[+-]?\d+$/.test(x)) {
+      throw usage(`invalid port "${shown}": strconv.Atoi: parsing "${x}": invalid syntax`);
+    }
+    return Number(x);
+  };
+  let from: number;
+  let to: number;
+  if (parts.length === 1) {
+    from = to = parts[0] === "icmp" ? -1 : atoi(parts[0]!, ports);
+  } else {
+    from = atoi(parts[0]!, parts[0]!);
+    to = atoi(parts[1]!, parts[1]!);
+  }
+  if (from === -1) protocol = "icmp";
   if (!["tcp", "udp", "icmp"].includes(protocol)) {
     throw usage(`invalid protocol "${protocol}", expected "tcp", "udp", or "icmp"`);
   }
-  if (protocol === "icmp") throw usage(`protocol "icmp" doesn't support any ports; got "${ports}"`);
-  const parts = ports.split("-");
-  if (parts.length > 2) throw usage(`invalid port range "${text}"`);
-  const nums = parts.map((x) => {
-    if (!/^-?\d+$/.test(x)) throw usage(`invalid port "${x}": strconv.Atoi: parsing "${x}": invalid syntax`);
-    return Number(x);
-  });
-  const from = nums[0]!;
-  const to = nums[1] ?? from;
-  if (from > to) throw usage(`invalid port range ${from}-${to}/${protocol}`);
-  if (from < 0 || to > 65535) throw usage(`port range bounds must be between 0 and 65535, got ${from}-${to}`);
-  return from === to ? `${from}/${protocol}` : `${from}-${to}/${protocol}`;
+  if (protocol === "icmp") {
+    if (from === -1 && to === -1) return "icmp";
+    throw usage(`protocol "icmp" doesn't support any ports; got "${from}"`);
+  }
+  const shown = from === to ? `${from}/${protocol}` : `${from}-${to}/${protocol}`;
+  if (from > to) throw usage(`invalid port range ${shown}`);
+  if (from < 0 || from > 65535 || to < 0 || to > 65535) {
+    throw usage(`port range bounds must be between 0 and 65535, got ${from}-${to}`);
+  }
+  return shown;
 }
 
 function portChange(open: boolean) {
@@ -182,7 +197,7 @@ export function networkGet(s: HookSession, call: ToolCall) {
   const [binding, ...rest] = p.args;
   if (!binding) throw usage("no binding name specified");
   noExtraArgs(rest);
-  if (p.opts.relation !== undefined) s.relation(p.opts.relation);
+  if (p.opts.relation !== undefined) s.relation(p);
   const meta = s.draft.apps[s.app]!.meta;
   const known =
     binding === "juju-info" ||
@@ -203,7 +218,9 @@ export function networkGet(s: HookSession, call: ToolCall) {
   if (p.opts["ingress-address"]) picked["ingress-address"] = address;
   if (p.opts["egress-subnets"]) picked["egress-subnets"] = [`${address}/32`];
   const keys = Object.keys(picked);
-  return s.emit(p, keys.length === 0 ? info : keys.length === 1 ? picked[keys[0]!] : picked);
+  // The full answer is a Go struct (field order kept); the several-flags answer is a map (sorted).
+  if (keys.length === 0) return s.emit(p, info, "smart", undefined, true);
+  return s.emit(p, keys.length === 1 ? picked[keys[0]!] : picked);
 }
 
 export function resourceGet(s: HookSession, call: ToolCall) {
