@@ -53,13 +53,15 @@ export class ToolUsageError extends HookToolError {
 export function toolError(tool: string, stderr: string, exitCode: number): HookToolError {
   const message = lastErrorLine(stderr) || `${tool} exited with code ${exitCode}`;
   const lower = message.toLowerCase();
+  // Juju reports an unknown -r as a flag error (exit 2), but a relation that went away between hooks is a
+  // run-time fact, not a bug: it is matched first, as ops does.
+  if (/relation\b.*\bnot found/.test(lower)) return new RelationNotFoundError(tool, message, exitCode);
   if (exitCode === 2) return new ToolUsageError(tool, message, exitCode);
   // Juju words a non-leader app-bag write as "cannot write relation settings": a leadership failure.
   if (lower.includes("not the leader") || lower.includes("cannot write relation settings"))
     return new NotLeaderError(tool, message, exitCode);
-  if (lower.includes("relation not found") || /relation .*not found/.test(lower))
-    return new RelationNotFoundError(tool, message, exitCode);
-  if (lower.includes("not found")) return new NotFoundError(tool, message, exitCode);
+  if (lower.includes("not found") || lower.includes("no network config found"))
+    return new NotFoundError(tool, message, exitCode);
   if (lower.includes("permission denied")) return new PermissionDeniedError(tool, message, exitCode);
   return new HookToolError(tool, message, exitCode);
 }

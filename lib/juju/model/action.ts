@@ -75,6 +75,8 @@ function checkResultKeys(results: Readonly<Record<string, unknown>>, prefix = ""
   }
 }
 
+type AjvClass = typeof import("ajv").Ajv;
+
 /**
  * Validates params against the action schema with ajv, loaded only when an action runs so that ordinary
  * hooks never pay for it.
@@ -85,7 +87,9 @@ export async function validateParams(
   params: Record<string, unknown>,
 ): Promise<string[]> {
   if (!spec) return [`the charm declares no action "${action}"`];
-  const { Ajv } = await import("ajv");
+  // ajv is CommonJS: where the named export lands depends on who loads it (Node, or a bundler's chunk).
+  const mod = (await import("ajv")) as unknown as { Ajv?: AjvClass; default?: AjvClass & { Ajv?: AjvClass } };
+  const Ajv = (mod.Ajv ?? mod.default?.Ajv ?? mod.default) as AjvClass;
   const ajv = new Ajv({ allErrors: true, strict: false });
   const schema = {
     type: "object",

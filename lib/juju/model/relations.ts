@@ -105,13 +105,21 @@ export class Relation {
   /** @internal */
   async write(app: boolean, values: Readonly<Record<string, string | null>>): Promise<void> {
     await this.host.tools.relationSet(this.id, values, { app });
-    const owner = app ? this.host.appName : this.host.unitName;
-    const current = { ...(await this.read(owner, app).catch(() => ({}))) };
-    for (const [k, v] of Object.entries(values)) {
-      if (v === null || v === "") delete current[k];
-      else current[k] = v;
-    }
-    this.bags.set(`${app ? "app" : "unit"}:${owner}`, Promise.resolve(current));
+    // Juju shows a unit its own pending writes, so an unread bag needs no refresh; a cached one is patched.
+    const key = `${app ? "app" : "unit"}:${app ? this.host.appName : this.host.unitName}`;
+    const cached = this.bags.get(key);
+    if (!cached) return;
+    this.bags.set(
+      key,
+      cached.then((bag) => {
+        const next = { ...bag };
+        for (const [k, v] of Object.entries(values)) {
+          if (v === null || v === "") delete next[k];
+          else next[k] = v;
+        }
+        return next;
+      }),
+    );
   }
 }
 

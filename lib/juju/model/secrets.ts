@@ -9,6 +9,9 @@ import type { Redactor } from "./redactor.js";
  * logs or status; keys are checked before Juju sees them; app-owned secrets need leadership.
  */
 export class Secrets {
+  /** Content read in this hook; it cannot change unless this hook changes it (add, set, remove clear it). */
+  private readonly reads = new Map<string, Promise<SecretContent>>();
+
   constructor(
     private readonly tools: HookTools,
     private readonly redactor: Redactor,
@@ -28,14 +31,23 @@ export class Secrets {
         1,
       );
     }
+    this.reads.clear();
     return this.tools.secretAdd(content, opts);
   }
 
   async get(ref: SecretRef, opts: { refresh?: boolean; peek?: boolean } = {}): Promise<SecretContent> {
     if (opts.refresh && opts.peek) throw new JujuError("secret-get: choose either refresh or peek, not both");
-    const content = await this.tools.secretGet(ref, opts);
-    this.redactor.addContent(content);
-    return content;
+    const key = JSON.stringify([ref, opts.refresh === true, opts.peek === true]);
+    let read = this.reads.get(key);
+    if (!read) {
+      read = this.tools.secretGet(ref, opts).then((content) => {
+        this.redactor.addContent(content);
+        return content;
+      });
+      this.reads.set(key, read);
+      read.catch(() => this.reads.delete(key));
+    }
+    return { ...(await read) };
   }
 
   async set(uri: string, content: Readonly<SecretContent> | undefined, opts: SecretMetadataOptions = {}) {
@@ -43,6 +55,7 @@ export class Secrets {
       checkContent(content);
       this.redactor.addContent(content);
     }
+    this.reads.clear();
     await this.tools.secretSet(uri, content, opts);
   }
 
@@ -55,6 +68,7 @@ export class Secrets {
   }
 
   remove(uri: string, opts: { revision?: number } = {}) {
+    this.reads.clear();
     return this.tools.secretRemove(uri, opts);
   }
 

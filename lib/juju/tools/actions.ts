@@ -9,10 +9,11 @@ export async function actionGet(runner: ToolRunner): Promise<Record<string, unkn
 /** Action result keys: lowercase alphanumerics and `-`, starting and ending alphanumeric; `.` nests. */
 export const ACTION_KEY = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
-/** Flattens nested results to Juju's dotted `key=value` pairs. */
+/** Flattens nested results to Juju's dotted `key=value` pairs; `undefined` values are left out, as JSON does. */
 export function flattenResults(results: Readonly<Record<string, unknown>>, prefix = ""): string[] {
   const pairs: string[] = [];
   for (const [key, value] of Object.entries(results)) {
+    if (value === undefined) continue;
     const path = prefix ? `${prefix}.${key}` : key;
     if (value !== null && typeof value === "object" && !Array.isArray(value)) {
       pairs.push(...flattenResults(value as Record<string, unknown>, path));

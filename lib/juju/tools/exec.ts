@@ -24,6 +24,18 @@ export async function execJson<T>(
 }
 
 /**
+ * A string map as JSON for a tool's `--file -`. Juju reads that file with yaml.v2 (YAML 1.1), which refuses C1
+ * control characters and U+FFFE/U+FFFF, and folds the line breaks U+0085, U+2028 and U+2029 inside a quoted
+ * string into a space; as `\uXXXX` escapes (valid JSON and YAML) every character arrives unchanged.
+ */
+export function settingsJson(map: Readonly<Record<string, string>>): string {
+  return JSON.stringify(map).replace(
+    /[\u0080-\u009f\u2028\u2029\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
  * Writes secret values to files in a private temporary folder (0700, files 0600) for the `key#file=` form,
  * and removes them after the call: values never reach argv, where any process could read them.
  */

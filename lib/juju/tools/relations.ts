@@ -1,4 +1,4 @@
-import { exec, execJson } from "./exec.js";
+import { exec, execJson, settingsJson } from "./exec.js";
 import type { ToolRunner } from "./runner.js";
 
 export type Databag = Record<string, string>;
@@ -42,5 +42,5 @@ export async function relationSet(
   const body: Record<string, string> = {};
   for (const [k, v] of Object.entries(data)) body[k] = v ?? "";
   const args = ["-r", relationId, ...(opts.app ? ["--app"] : []), "--file", "-"];
-  await exec(runner, "relation-set", args, JSON.stringify(body));
+  await exec(runner, "relation-set", args, settingsJson(body));
 }

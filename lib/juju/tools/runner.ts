@@ -37,7 +37,12 @@ export class ProcessToolRunner implements ToolRunner {
           stderr: Buffer.concat(err).toString("utf8"),
         });
       });
-      if (stdin !== undefined && child.stdin) child.stdin.end(stdin);
+      if (stdin !== undefined && child.stdin) {
+        // A tool that exits without reading its stdin (a usage error, say) makes the write fail with EPIPE;
+        // its exit code and stderr tell what happened, so the write error must not crash the charm.
+        child.stdin.on("error", () => {});
+        child.stdin.end(stdin);
+      }
     });
   }
 }

@@ -112,11 +112,14 @@ export async function secretIds(runner: ToolRunner): Promise<string[]> {
   return ids.map((id) => (id.startsWith("secret:") ? id : `secret:${id}`));
 }
 
-/** `secret-info-get <uri> | --label L` → metadata of a secret this unit owns. */
+/**
+ * `secret-info-get <uri> | --label L` → metadata of a secret this unit owns. Juju keys it by the bare xid; `id`
+ * is `secret:<id>`, the form secretAdd and secretIds return.
+ */
 export async function secretInfoGet(runner: ToolRunner, ref: SecretRef): Promise<SecretInfo> {
   const args = "uri" in ref ? [ref.uri] : ["--label", ref.label];
   const map = await execJson<Record<string, Omit<SecretInfo, "id">>>(runner, "secret-info-get", args);
   const [id, info] = Object.entries(map ?? {})[0] ?? [];
   if (!id || !info) throw new Error("secret-info-get printed no secret");
-  return { id, ...info };
+  return { id: id.startsWith("secret:") ? id : `secret:${id}`, ...info };
 }
