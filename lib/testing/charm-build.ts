@@ -13,6 +13,13 @@ export interface BuildCharmOptions {
   readonly minify?: boolean;
 }
 
+/** Imported dynamically by the runtime (ajv: action params only); each is built as chunks/<name>.mjs. */
+const LAZY = ["ajv"];
+
+/** CommonJS code bundled into ESM may call require() for node builtins. */
+const REQUIRE_SHIM =
+  "import { createRequire as __kcckRequire } from 'node:module'; const require = __kcckRequire(import.meta.url);";
+
 const DISPATCH = `#!/bin/sh
 # Juju runs this for every hook and action (JUJU_DISPATCH_PATH says which), from the charm directory.
 # A Node runtime staged with the charm wins over the system one.
@@ -22,7 +29,8 @@ exec ./charm.mjs
 `;
 
 /**
- * Bundles a TypeScript charm into ONE ES module (`charm.mjs`, executable, with a node shebang) and writes a
+ * Bundles a TypeScript charm into ONE ES module (`charm.mjs`, executable, with a node shebang; code only some
+ * hooks need, like ajv for action params, is split into chunks loaded on demand) and writes a
  * `dispatch` whose last token is that file, as charmcraft's entrypoint linter expects. The charm's metadata
  * is resolved at build time (import "virtual:charm-meta"), so a hook parses no YAML.
  */
@@ -32,19 +40,22 @@ export async function buildCharm(
   await mkdir(opts.outDir, { recursive: true });
   const meta = loadCharmMeta(opts.charmDir);
   const bundle = join(opts.outDir, "charm.mjs");
-  const result = await build({
-    entryPoints: [opts.entry],
+  const common = {
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
-    outfile: bundle,
     minify: opts.minify ?? false,
     sourcemap: false,
     legalComments: "none",
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __kcckRequire } from 'node:module'; const require = __kcckRequire(import.meta.url);",
-    },
+    logLevel: "silent",
+    metafile: true,
+  } as const;
+  const result = await build({
+    ...common,
+    entryPoints: [opts.entry],
+    outfile: bundle,
+    banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },
     plugins: [
       {
         name: "charm-meta",
@@ -59,10 +70,24 @@ export async function buildCharm(
           }));
         },
       },
+      {
+        // Dependencies only some hooks need become files of their own, imported on demand.
+        name: "lazy-deps",
+        setup(b) {
+          const filter = new RegExp(`^(${LAZY.join("|")})$`);
+          b.onResolve({ filter }, (a) => ({ path: `./chunks/${a.path}.mjs`, external: true }));
+        },
+      },
     ],
-    logLevel: "silent",
-    metafile: true,
   });
+  for (const dep of LAZY) {
+    await build({
+      ...common,
+      stdin: { contents: `import m from "${dep}"; export default m;`, resolveDir: process.cwd() },
+      outfile: join(opts.outDir, "chunks", `${dep}.mjs`),
+      banner: { js: REQUIRE_SHIM },
+    });
+  }
   await chmod(bundle, 0o755);
   const dispatch = join(opts.outDir, "dispatch");
   await writeFile(dispatch, DISPATCH, { mode: 0o755 });

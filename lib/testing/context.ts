@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { dirname } from "node:path";
 import { Hook } from "../juju/hook.js";
-import type { Charm } from "../juju/main.js";
+import { type Charm, runHook } from "../juju/main.js";
 import type { CharmMeta } from "../juju/meta.js";
 import type { ToolResult, ToolRunner } from "../juju/tools/runner.js";
 import { type FakeTools, installFakeTools } from "./fake-tools/install.js";
 import { startToolServer, type ToolServer } from "./fake-tools/server.js";
-import type { BeganHook } from "./juju/emulator.js";
+import type { BeganHook, JujuEmulator } from "./juju/emulator.js";
 import type { KitEvent } from "./juju/events.js";
 import type { FollowUpEvent, HookEffects, HookSession } from "./juju/session.js";
 import { buildModel, checkConsistency, projectState, type UnitUnderTest } from "./scenario.js";
@@ -15,6 +15,10 @@ import type { State } from "./state.js";
 /** What one run left behind besides the output State (what Scenario keeps on its Context). */
 export interface RunRecord extends HookEffects {
   readonly exitCode: number;
+  /** Whether the hook's changes were committed to the model. */
+  readonly committed: boolean;
+  /** Wall time of the hook itself (the process, or the charm function in-process), in milliseconds. */
+  readonly hookMs: number;
   readonly followUps: readonly FollowUpEvent[];
   /** The hook's stderr (black-box) or the uncaught error's text (in-process). */
   readonly stderr: string;
@@ -65,23 +69,41 @@ abstract class BaseContext implements ScenarioRunner {
   async run(event: KitEvent, state: State): Promise<State> {
     checkConsistency(this.meta, state, event);
     const { model, unitName } = buildModel(this.meta, state, this.unit);
-    const began = await model.begin(unitName, event, this.charmDir());
-    const { exitCode, stderr, cause } = await this.execute(began);
-    const result = model.finish(began, event, exitCode);
-    const record: RunRecord = {
-      ...began.session.effects,
-      exitCode,
-      followUps: result.followUps,
-      stderr: result.error ? `${stderr}ERROR ${result.error}\n` : stderr,
-    };
-    this.last = record;
-    if (!result.committed) {
-      const why = result.error
-        ? `Juju refused the hook's changes at commit: ${result.error}`
-        : `the hook exited ${exitCode}: ${stderr.trim()}`;
-      throw new UncaughtCharmError(`${event.kind} failed; ${why}`, record, { cause });
+    const record = await this.runOn(model, unitName, event);
+    if (!record.committed) {
+      throw new UncaughtCharmError(`${event.kind} failed; ${record.stderr.trim()}`, record, {
+        cause: record.cause,
+      });
     }
     return projectState(model, state, unitName);
+  }
+
+  /**
+   * Runs one event for one unit of a long-lived model (several applications, many hooks in a row), commits
+   * or discards its changes, and returns the record. `run` is this plus a State in and a State out.
+   */
+  async runOn(model: JujuEmulator, unit: string, event: KitEvent): Promise<RunRecord & { cause?: unknown }> {
+    const began = await model.begin(unit, event, this.charmDir());
+    const t0 = performance.now();
+    const { exitCode, stderr, cause } = await this.execute(began);
+    const hookMs = performance.now() - t0;
+    const result = model.finish(began, event, exitCode);
+    const why = result.error
+      ? `Juju refused the hook's changes at commit: ${result.error}`
+      : exitCode !== 0
+        ? `the hook exited ${exitCode}: ${stderr.trim()}`
+        : "";
+    const record = {
+      ...began.session.effects,
+      exitCode,
+      committed: result.committed,
+      hookMs,
+      followUps: result.followUps,
+      stderr: why || stderr,
+      ...(cause !== undefined ? { cause } : {}),
+    };
+    this.last = record;
+    return record;
   }
 
   protected charmDir(): string {
@@ -111,18 +133,11 @@ export class Context<M extends CharmMeta> extends BaseContext {
   }
 
   protected async execute(began: BeganHook) {
-    try {
-      const hook = new Hook({
-        meta: this.meta as M,
-        env: began.env,
-        runner: new SessionToolRunner(began.session),
-      });
-      await this.charm(hook);
-      return { exitCode: 0, stderr: "" };
-    } catch (err) {
-      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      return { exitCode: 1, stderr: `ERROR ${text}\n`, cause: err };
-    }
+    const runner = new SessionToolRunner(began.session);
+    const hook = new Hook({ meta: this.meta as M, env: began.env, runner });
+    const outcome = await runHook(this.charm, hook);
+    if (outcome.failure === undefined) return { exitCode: 0, stderr: "" };
+    return { exitCode: 1, stderr: `ERROR ${outcome.failure}\n`, cause: outcome.error };
   }
 }
 

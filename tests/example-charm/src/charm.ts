@@ -8,10 +8,9 @@ function tokenFor(hook: Hook, relation: Relation): string {
 
 const tokenLabel = (relation: Relation) => `client.${relation.number}.token`;
 
-async function readDb(
-  hook: Hook,
-  relation: Relation,
-): Promise<{ endpoint: string; username: string } | string> {
+type Db = { endpoint: string; username: string; password: string };
+
+async function readDb(hook: Hook, relation: Relation): Promise<Db | string> {
   const remote = await relation.remoteAppData();
   if (!remote.endpoint || !remote["secret-user"]) return "waiting for db endpoint and credentials";
   const creds = await hook.secrets.get(
@@ -20,9 +19,7 @@ async function readDb(
   );
   if (!creds.username || !creds.password)
     return `db secret ${remote["secret-user"]} lacks username or password`;
-  // The password is registered as secret: this line reaches juju-log with it redacted.
-  await hook.log.info(`db credentials for ${creds.username}: ${creds.password}`);
-  return { endpoint: remote.endpoint, username: creds.username };
+  return { endpoint: remote.endpoint, username: creds.username, password: creds.password };
 }
 
 export const charm: Charm = (hook) =>
@@ -40,6 +37,8 @@ export const charm: Charm = (hook) =>
         async changed(h, relation) {
           const db = await readDb(h, relation);
           if (typeof db === "string") return;
+          // Secret values are registered when read: this line reaches juju-log with them redacted.
+          await h.log.info(`db credentials for ${db.username}: ${db.password}`);
           await relation.localUnit.set({ ready: "true" });
           if (await h.isLeader()) {
             const { database } = (await h.config()) as { database: string };
@@ -58,7 +57,7 @@ export const charm: Charm = (hook) =>
         async broken(h, relation) {
           if (!(await h.isLeader())) return;
           const info = await h.secrets.info({ label: tokenLabel(relation) }).catch(() => undefined);
-          if (info) await h.secrets.remove(`secret:${info.id}`);
+          if (info) await h.secrets.remove(info.id);
         },
       },
       cluster: {

@@ -1,0 +1,77 @@
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BlackBoxContext, on, secretId } from "../../lib/testing/index.js";
+import { buildExample, exampleMeta } from "../support/example.js";
+
+let built: Awaited<ReturnType<typeof buildExample>>;
+beforeAll(async () => {
+  built = await buildExample();
+});
+afterAll(() => built?.cleanup());
+
+describe("buildCharm", () => {
+  it("writes a dispatch whose last token is an executable file, as charmcraft's linter wants", () => {
+    const dispatch = readFileSync(built.dispatch, "utf8").trim().split("\n");
+    const last = dispatch[dispatch.length - 1]!.trim().split(/\s+/).pop()!;
+    const target = join(dirname(built.dispatch), last);
+    expect(statSync(target).mode & 0o111).not.toBe(0);
+    expect(statSync(built.dispatch).mode & 0o111).not.toBe(0);
+    expect(readFileSync(target, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  it("makes one file that every hook loads: only node builtins are imported statically", () => {
+    const bundle = readFileSync(join(dirname(built.dispatch), "charm.mjs"), "utf8");
+    const statics = [...bundle.matchAll(/(?:^|\n)import\s[^;]*?from\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    expect(statics.length).toBeGreaterThan(0);
+    expect(statics.every((s) => s?.startsWith("node:"))).toBe(true);
+    // charmcraft metadata is inlined at build time: no YAML parser in the hook's path
+    expect(bundle).toContain('"example-charm"');
+    expect(bundle).not.toMatch(/from ["']yaml["']/);
+  });
+
+  it("a non-action hook never loads the on-demand chunks (they can be missing)", async () => {
+    const chunks = join(dirname(built.dispatch), "chunks");
+    expect(readdirSync(chunks).length).toBeGreaterThan(0);
+    const copy = await buildExample();
+    const ctx = new BlackBoxContext(copy.dispatch, exampleMeta);
+    try {
+      rmSync(join(dirname(copy.dispatch), "chunks"), { recursive: true });
+      const id = secretId();
+      const state = await ctx.run(on.relationChanged(1), {
+        relations: [
+          {
+            id: 1,
+            endpoint: "db",
+            remoteApp: "pg",
+            remoteAppData: { endpoint: "pg:1", "secret-user": `secret:${id}` },
+          },
+        ],
+        secrets: [
+          { id, from: { app: "pg", relationId: 1 }, revisions: { 1: { username: "u", password: "pw-123" } } },
+        ],
+      });
+      expect(state.unitStatus?.status).toBe("active");
+      // an action needs the ajv chunk, so without it the action fails
+      await expect(ctx.run(on.action("greet", { name: "a" }), {})).rejects.toThrow(
+        /Cannot find module|ERR_MODULE_NOT_FOUND/,
+      );
+    } finally {
+      await ctx.close();
+      copy.cleanup();
+    }
+  });
+
+  it("run by hand without Juju's environment, the charm exits 1 naming the missing variable", () => {
+    const r = spawnSync(built.dispatch, [], {
+      cwd: dirname(built.dispatch),
+      env: { PATH: process.env.PATH ?? "" },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      'ERROR ContextError: every hook needs JUJU_DISPATCH_PATH (the hook or action being run, e.g. "hooks/install"), but it is not set\n',
+    );
+  });
+});
