@@ -1,0 +1,19 @@
+import { benchJujuHooks, type Result } from "./juju-hooks.js";
+
+/**
+ * `npm run bench`: speed targets live here, not in unit tests. Prints one line per measure and whether each
+ * target holds; exits 1 when one does not.
+ */
+const suites: [string, () => Promise<Result[]>][] = [["Juju runtime and test kit", benchJujuHooks]];
+
+let failed = 0;
+for (const [title, run] of suites) {
+  console.log(`\n${title}`);
+  for (const r of await run()) {
+    const verdict = r.target ? `  [${r.ok ? "ok" : "MISSED"}: ${r.target}]` : "";
+    if (r.target && !r.ok) failed++;
+    console.log(`  ${r.name.padEnd(70)} ${r.value}${verdict}`);
+  }
+}
+console.log(failed ? `\n${failed} target(s) missed` : "\nall targets met");
+process.exitCode = failed ? 1 : 0;
