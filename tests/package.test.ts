@@ -38,9 +38,7 @@ describe("the published package", () => {
 
 describe("the lock file", () => {
   it("has an entry for every optional dependency, so npm ci accepts it (npm run lock keeps it so)", async () => {
-    const { missingOptionals } = (await import("../scripts/complete-lockfile.mjs")) as {
-      missingOptionals: (lock: unknown) => { name: string }[];
-    };
+    const { missingOptionals } = await import("../scripts/complete-lockfile.mjs");
     const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as unknown;
     expect(missingOptionals(lock).map((m) => m.name)).toEqual([]);
   });
