@@ -261,3 +261,11 @@ describe("the kit refuses what Juju would refuse, in both modes", () => {
     );
   });
 });
+
+describe("one black-box context serves concurrent runs", () => {
+  it("keeps each run's tool calls in its own hook (context ids never collide)", async () => {
+    const states: State[] = [0, 1, 2, 3].map((n) => ({ config: { port: 9000 + n } }));
+    const outs = await Promise.all(states.map((s) => blackBox.run(on.start(), s)));
+    expect(outs.map((o) => o.openedPorts)).toEqual([["9000/tcp"], ["9001/tcp"], ["9002/tcp"], ["9003/tcp"]]);
+  });
+});

@@ -41,6 +41,8 @@ export interface BeganHook {
 export class JujuEmulator {
   state: ModelState;
   private contexts = 0;
+  /** Context ids are unique across emulators, since one tool server may serve several models at once. */
+  private readonly contextPrefix = randomUUID().slice(0, 8);
 
   constructor(state: ModelState = emptyModel()) {
     this.state = state;
@@ -157,7 +159,7 @@ export class JujuEmulator {
       JUJU_VERSION,
       JUJU_CHARM_DIR: charmDir,
       CHARM_DIR: charmDir,
-      JUJU_CONTEXT_ID: `${unit}-${event.kind}-${++this.contexts}`,
+      JUJU_CONTEXT_ID: `${unit}-${event.kind}-${this.contextPrefix}-${++this.contexts}`,
       JUJU_AGENT_SOCKET_NETWORK: "unix",
       JUJU_AVAILABILITY_ZONE: "zone-1",
     };
@@ -318,5 +320,3 @@ function withDefaults(
   }
   return out;
 }
-
-export { isPeer, randomUUID };
