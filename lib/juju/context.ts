@@ -1,5 +1,6 @@
 import { ContextError } from "./errors.js";
 import { type HookEvent, parseDispatchPath } from "./events.js";
+import { UNIT_NAME as UNIT } from "./names.js";
 
 /** Everything Juju tells a hook through its environment, validated once at start. */
 export interface HookContext {
@@ -37,7 +38,6 @@ const WHAT: Record<string, string> = {
   JUJU_WORKLOAD_NAME: "the workload container",
 };
 
-const UNIT = /^([a-z][a-z0-9]*(?:-[a-z0-9]*[a-z][a-z0-9]*)*)\/(\d+)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**

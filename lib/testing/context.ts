@@ -183,13 +183,7 @@ export class BlackBoxContext extends BaseContext {
     const contextId = began.env.JUJU_CONTEXT_ID!;
     this.sessions.set(contextId, began.session);
     try {
-      const fake = tools.env(server.socketPath, contextId);
-      const env = {
-        ...began.env,
-        ...fake,
-        PATH: `${fake.PATH}`,
-        JUJU_AGENT_SOCKET_ADDRESS: server.socketPath,
-      };
+      const env = { ...began.env, ...tools.env(server.socketPath, contextId) };
       return await runProcess(this.dispatchPath, env, this.charmDir(), this.opts.timeoutMs ?? 30_000);
     } finally {
       this.sessions.delete(contextId);

@@ -1,6 +1,6 @@
 import { JujuError } from "../errors.js";
 import type { ActionSpec } from "../meta.js";
-import { ACTION_KEY } from "../tools/actions.js";
+import { ACTION_KEY, RESERVED_ACTION_KEYS as RESERVED } from "../tools/actions.js";
 import type { HookTools } from "../tools/index.js";
 import type { Redactor } from "./redactor.js";
 
@@ -14,9 +14,6 @@ export class ActionParamsError extends JujuError {
     super(`invalid params for action "${action}": ${problems.join("; ")}`);
   }
 }
-
-/** Keys Juju keeps for itself in action results. */
-const RESERVED = new Set(["stdout", "stdout-encoding", "stderr", "stderr-encoding"]);
 
 /** The running action: params validated against charmcraft.yaml, results, failure and progress log. */
 export class Action {

@@ -9,6 +9,14 @@ export async function actionGet(runner: ToolRunner): Promise<Record<string, unkn
 /** Action result keys: lowercase alphanumerics and `-`, starting and ending alphanumeric; `.` nests. */
 export const ACTION_KEY = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
+/** Result keys Juju keeps for itself. */
+export const RESERVED_ACTION_KEYS: ReadonlySet<string> = new Set([
+  "stdout",
+  "stdout-encoding",
+  "stderr",
+  "stderr-encoding",
+]);
+
 /** Flattens nested results to Juju's dotted `key=value` pairs; `undefined` values are left out, as JSON does. */
 export function flattenResults(results: Readonly<Record<string, unknown>>, prefix = ""): string[] {
   const pairs: string[] = [];

@@ -6,7 +6,6 @@ import type { KitEvent } from "./events.js";
 import {
   appOfUnit,
   emptyModel,
-  isPeer,
   type ModelState,
   NO_STATUS,
   relationKey,

@@ -1,5 +1,5 @@
 import type { CharmMeta } from "../../juju/meta.js";
-import type { SettableStatus, StatusName } from "../../juju/tools/status.js";
+import type { StatusName } from "../../juju/tools/status.js";
 
 /**
  * The emulated Juju model: plain data only, so a hook can work on a structured clone and the clone replaces
@@ -80,7 +80,6 @@ export interface SecretRecord {
 }
 
 export const NO_STATUS: StatusRecord = { status: "unknown", message: "" };
-export type { SettableStatus };
 
 export function appOfUnit(unit: string): string {
   return unit.slice(0, unit.lastIndexOf("/"));

@@ -1,8 +1,6 @@
+import { ACTION_KEY as KEY, RESERVED_ACTION_KEYS as RESERVED } from "../../../juju/tools/actions.js";
 import type { HookSession, ToolCall } from "../session.js";
 import { FORMAT_OPTIONS, noExtraArgs, ok, parseOptions, ToolFailure, usage } from "./cli.js";
-
-const KEY = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-const RESERVED = new Set(["stdout", "stdout-encoding", "stderr", "stderr-encoding"]);
 
 function running(s: HookSession) {
   if (!s.action) throw new ToolFailure("not running an action");

@@ -116,6 +116,9 @@ export function parseOptions(argv: readonly string[], spec: OptionSpec): Parsed 
   return { opts, args, spelled };
 }
 
+/** `-r/--relation`, taken by every tool that can name a relation. */
+export const RELATION_OPTION = { relation: { kind: "string", short: "r" } } as const satisfies OptionSpec;
+
 export const FORMAT_OPTIONS = {
   format: { kind: "string", choices: ["smart", "yaml", "json"] },
   output: { kind: "string", short: "o" },

@@ -1,12 +1,10 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { APP_NAME, UNIT_NAME } from "../../../juju/names.js";
 import { appOfUnit, isPeer, remoteAppOf } from "../model.js";
 import type { HookSession, ToolCall } from "../session.js";
-import { FORMAT_OPTIONS, noExtraArgs, ok, parseOptions, ToolFailure, usage } from "./cli.js";
-
-const UNIT_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]*[a-z][a-z0-9]*)*\/\d+$/;
-const APP_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]*[a-z][a-z0-9]*)*$/;
+import { FORMAT_OPTIONS, noExtraArgs, ok, parseOptions, RELATION_OPTION, ToolFailure, usage } from "./cli.js";
 
 export function relationIds(s: HookSession, call: ToolCall) {
   const p = parseOptions(call.args, FORMAT_OPTIONS);
@@ -23,7 +21,7 @@ export function relationIds(s: HookSession, call: ToolCall) {
 export function relationList(s: HookSession, call: ToolCall) {
   const p = parseOptions(call.args, {
     ...FORMAT_OPTIONS,
-    relation: { kind: "string", short: "r" },
+    ...RELATION_OPTION,
     app: { kind: "bool" },
   });
   const rel = s.relation(p);
@@ -38,7 +36,7 @@ export function relationList(s: HookSession, call: ToolCall) {
 export function relationGet(s: HookSession, call: ToolCall) {
   const p = parseOptions(call.args, {
     ...FORMAT_OPTIONS,
-    relation: { kind: "string", short: "r" },
+    ...RELATION_OPTION,
     app: { kind: "bool" },
   });
   const rel = s.relation(p);
@@ -151,7 +149,7 @@ export function readText(call: ToolCall, file: string): string {
 
 export function relationSet(s: HookSession, call: ToolCall) {
   const p = parseOptions(call.args, {
-    relation: { kind: "string", short: "r" },
+    ...RELATION_OPTION,
     file: { kind: "string" },
     app: { kind: "bool" },
     format: { kind: "string" },

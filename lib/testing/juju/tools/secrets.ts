@@ -1,4 +1,5 @@
 import { parse as parseYaml } from "yaml";
+import { APP_NAME, UNIT_NAME } from "../../../juju/names.js";
 import { newXid, parseSecretUri, SECRET_KEY } from "../../../juju/secret-uri.js";
 import type { SecretRecord } from "../model.js";
 import type { HookSession, ToolCall } from "../session.js";
@@ -8,6 +9,7 @@ import {
   type OptionSpec,
   ok,
   parseOptions,
+  RELATION_OPTION,
   SECRET_FORMAT_OPTIONS,
   ToolFailure,
   usage,
@@ -264,7 +266,7 @@ export function secretRemove(s: HookSession, call: ToolCall) {
 }
 
 export function secretGrant(s: HookSession, call: ToolCall) {
-  const p = parseOptions(call.args, { relation: { kind: "string", short: "r" }, unit: { kind: "string" } });
+  const p = parseOptions(call.args, { ...RELATION_OPTION, unit: { kind: "string" } });
   const [uriText, ...rest] = p.args;
   if (uriText === undefined) throw usage("missing secret URI");
   const id = uriArg(uriText);
@@ -272,7 +274,7 @@ export function secretGrant(s: HookSession, call: ToolCall) {
   const remote = Object.keys(rel.endpoints).find((a) => a !== s.app) ?? s.app;
   const unit = p.opts.unit as string | undefined;
   if (unit !== undefined) {
-    if (!/^[a-z][a-z0-9-]*\/\d+$/.test(unit)) throw usage(`unit "${unit}" not valid`);
+    if (!UNIT_NAME.test(unit)) throw usage(`unit "${unit}" not valid`);
     if (unit.slice(0, unit.lastIndexOf("/")) !== remote) {
       throw usage(`cannot specify unit "${unit}" in relation to application "${remote}"`);
     }
@@ -300,7 +302,7 @@ export function secretGrant(s: HookSession, call: ToolCall) {
 
 export function secretRevoke(s: HookSession, call: ToolCall) {
   const p = parseOptions(call.args, {
-    relation: { kind: "string", short: "r" },
+    ...RELATION_OPTION,
     app: { kind: "string" },
     application: { kind: "string" },
     unit: { kind: "string" },
@@ -310,8 +312,8 @@ export function secretRevoke(s: HookSession, call: ToolCall) {
   const id = uriArg(uriText);
   const app = (p.opts.app ?? p.opts.application) as string | undefined;
   const unit = p.opts.unit as string | undefined;
-  if (app !== undefined && !/^[a-z][a-z0-9-]*$/.test(app)) throw usage(`application "${app}" not valid`);
-  if (unit !== undefined && !/^[a-z][a-z0-9-]*\/\d+$/.test(unit)) throw usage(`unit "${unit}" not valid`);
+  if (app !== undefined && !APP_NAME.test(app)) throw usage(`application "${app}" not valid`);
+  if (unit !== undefined && !UNIT_NAME.test(unit)) throw usage(`unit "${unit}" not valid`);
   if (app !== undefined && unit !== undefined) throw usage("specify only one of application or unit");
   if (p.opts.relation !== undefined && app !== undefined) throw usage("do not specify both relation and app");
   if (p.opts.relation === undefined && app === undefined && unit === undefined) {

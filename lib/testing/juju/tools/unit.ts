@@ -1,5 +1,5 @@
 import type { HookSession, ToolCall } from "../session.js";
-import { FORMAT_OPTIONS, noExtraArgs, ok, parseOptions, ToolFailure, usage } from "./cli.js";
+import { FORMAT_OPTIONS, noExtraArgs, ok, parseOptions, RELATION_OPTION, ToolFailure, usage } from "./cli.js";
 import { parseKeyValues, readSettingsFile } from "./relations.js";
 
 const SETTABLE = ["maintenance", "blocked", "waiting", "active"];
@@ -187,7 +187,7 @@ export function openedPorts(s: HookSession, call: ToolCall) {
 export function networkGet(s: HookSession, call: ToolCall) {
   const p = parseOptions(call.args, {
     ...FORMAT_OPTIONS,
-    relation: { kind: "string", short: "r" },
+    ...RELATION_OPTION,
     "primary-address": { kind: "bool" },
     "bind-address": { kind: "bool" },
     "ingress-address": { kind: "bool" },
