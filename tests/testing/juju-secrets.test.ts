@@ -335,7 +335,10 @@ describe("secret grants", () => {
   it("loses the grant when relation-broken commits", async () => {
     const model = world();
     const id = await grantedSecret(model);
-    for (const unit of ["app/0", "app/1"]) {
+    for (const unit of ["app/1", "pg/0"]) (await hook(model, unit)).finish();
+    for (const unit of ["app/0", "app/1", "pg/0"]) {
+      // The relation (and the grant) lasts until every unit on both sides has run relation-broken.
+      expect(model.state.relations[String(DB)]).toBeDefined();
       const broken = await hook(model, unit, on.relationBroken(DB));
       expect(broken.finish().committed).toBe(true);
     }

@@ -38,6 +38,8 @@ export interface BeganHook {
  * queue. The same model backs the in-process kit and the fake hook tools, so both see the same rules.
  */
 export class JujuEmulator {
+  /** Units that have run at least one hook (the others stand for a far side no test drives). */
+  private readonly unitsThatRan = new Set<string>();
   state: ModelState;
   private contexts = 0;
   /** Context ids are unique across emulators, since one tool server may serve several models at once. */
@@ -124,7 +126,7 @@ export class JujuEmulator {
 
   /**
    * Scope changes Juju makes once a hook has committed: a departed unit leaves relation-list; after
-   * relation-broken the unit has left, and when no unit of its application is left the relation is gone.
+   * relation-broken the unit has left, and when every unit on both sides has run it the relation is gone.
    */
   private leaveScope(unit: string, event: KitEvent): void {
     if (event.kind !== "relation-departed" && event.kind !== "relation-broken") return;
@@ -132,10 +134,15 @@ export class JujuEmulator {
     if (!rel) return;
     const leaving = event.kind === "relation-departed" ? (event.departingUnit ?? event.remoteUnit) : unit;
     rel.members = rel.members.filter((m) => m !== leaving);
-    const app = appOfUnit(unit);
-    if (event.kind === "relation-broken" && !rel.members.some((m) => appOfUnit(m) === app)) {
-      this.removeRelation(event.relationId);
-    }
+    if (event.kind !== "relation-broken") return;
+    // Every unit of both applications gets its own relation-broken (departed only ends the remote units' scope
+    // in each unit's view); the relation and its grants go once the last of them has run it. Units that never
+    // run a hook here (the simulated far side of a Scenario-style State) are not waited for.
+    rel.broken = [...new Set([...(rel.broken ?? []), unit])];
+    const everyone = Object.keys(rel.endpoints)
+      .flatMap((app) => unitsOf(this.state, app))
+      .filter((u) => this.unitsThatRan.has(u));
+    if (everyone.every((u) => rel.broken!.includes(u))) this.removeRelation(event.relationId);
   }
 
   /** Removes a relation and the secret grants scoped to it (what Juju does once it is broken). */
@@ -268,6 +275,7 @@ export class JujuEmulator {
    * refuses invalid params before anything runs) and fills in their defaults.
    */
   async begin(unit: string, event: KitEvent, charmDir?: string): Promise<BeganHook> {
+    this.unitsThatRan.add(unit);
     const env = this.hookEnv(unit, event, charmDir);
     let action: RunningAction | undefined;
     if (event.kind === "action") {

@@ -54,6 +54,8 @@ export interface RelationRecord {
   members: string[];
   /** Set while relation-broken runs: the relation is gone from relation-ids but its data is still readable. */
   dying?: boolean;
+  /** Units that have run relation-broken; the relation is removed once every unit on both sides has. */
+  broken?: string[];
 }
 
 export type SecretOwner = { kind: "application"; app: string } | { kind: "unit"; unit: string };
