@@ -1,0 +1,115 @@
+/**
+ * Reading databags from what people have at hand: a JSON object, a YAML mapping, or `juju show-unit` output
+ * (a `relation-info:` list, alone or under the unit's name). Values are made into wire strings as Juju holds
+ * them; anything that had to be converted is reported as a note, not as an error.
+ */
+import { parse as parseYaml } from "yaml";
+import { pythonJsonDumps } from "./json-text.js";
+import { type ConnectClientRole, PROVIDER_KEYS as P, REQUIRER_KEYS as R } from "./keys.js";
+
+export interface InputBag {
+  /** Where the bag came from inside the document ("" for a plain bag). */
+  readonly label: string;
+  /** The application databag, every value a string. */
+  readonly app: Record<string, string>;
+  /** The data of the first related unit, when the document shows one (same side as `app`). */
+  readonly unit?: Record<string, string>;
+  readonly notes: string[];
+}
+
+/** The input cannot be read as databags at all: a usage error, not an invalid bag. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+export function parseInputDocument(text: string): InputBag[] {
+  let doc: unknown;
+  try {
+    // YAML 1.2 reads JSON too; duplicate keys are refused, as Juju would never show them.
+    doc = parseYaml(text, { logLevel: "error" });
+  } catch (e) {
+    const first = ((e as Error).message.split("\n")[0] ?? "").trim();
+    throw new InputError(`not JSON or YAML: ${first}`);
+  }
+  if (!isMapping(doc)) {
+    throw new InputError("expected a mapping (a databag, or relation-info as `juju show-unit` prints it)");
+  }
+  if (Object.hasOwn(doc, "relation-info")) return relationInfo(doc["relation-info"], "");
+  const units = Object.entries(doc);
+  if (units.length > 0 && units.every(([, v]) => isMapping(v) && Object.hasOwn(v, "relation-info"))) {
+    return units.flatMap(([unit, v]) =>
+      relationInfo((v as Record<string, unknown>)["relation-info"], `${unit} `),
+    );
+  }
+  const { bag, notes } = toWireBag(doc);
+  return [{ label: "", app: bag, notes }];
+}
+
+function relationInfo(list: unknown, prefix: string): InputBag[] {
+  if (!Array.isArray(list)) throw new InputError(`${prefix}relation-info must be a list`);
+  return list.map((entry: unknown, i) => {
+    if (!isMapping(entry)) throw new InputError(`${prefix}relation-info[${i}] must be a mapping`);
+    const endpoint = typeof entry["endpoint"] === "string" ? ` (${entry["endpoint"]})` : "";
+    const label = `${prefix}relation-info[${i}]${endpoint}`;
+    const appData = entry["application-data"] ?? {};
+    if (!isMapping(appData)) throw new InputError(`${label} application-data must be a mapping`);
+    const app = toWireBag(appData);
+    const unit = firstRelatedUnitData(entry["related-units"]);
+    const converted = unit ? toWireBag(unit) : undefined;
+    return {
+      label,
+      app: app.bag,
+      ...(converted ? { unit: converted.bag } : {}),
+      notes: app.notes,
+    };
+  });
+}
+
+function firstRelatedUnitData(units: unknown): Record<string, unknown> | undefined {
+  if (!isMapping(units)) return undefined;
+  for (const u of Object.values(units)) {
+    if (isMapping(u) && isMapping(u["data"])) return u["data"];
+  }
+  return undefined;
+}
+
+/** Juju holds strings only: a list or number given in YAML is held as its JSON text. */
+export function toWireBag(mapping: Record<string, unknown>): {
+  bag: Record<string, string>;
+  notes: string[];
+} {
+  const bag: Record<string, string> = {};
+  const notes: string[] = [];
+  for (const [key, value] of Object.entries(mapping)) {
+    if (typeof value === "string") {
+      bag[key] = value;
+    } else if (value === null || value === undefined) {
+      bag[key] = "";
+    } else {
+      bag[key] = pythonJsonDumps(value);
+      notes.push(
+        `${key}: given as ${kind(value)}; read as its JSON text, as Juju holds it (a databag holds strings)`,
+      );
+    }
+  }
+  return { bag, notes };
+}
+
+function kind(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `a ${typeof value}`;
+}
+
+/** Which side wrote this bag, from the keys only that side writes; undefined if it cannot be told. */
+export function inferRole(bag: Readonly<Record<string, string>>): ConnectClientRole | undefined {
+  const has = (k: string) => Object.hasOwn(bag, k);
+  const requirer = has(R.pluginUrl) || has(R.requestedSecrets) || has(R.providedSecrets);
+  const provider = has(P.endpoints) || has(P.secretUser) || has(P.secretTls) || has(P.status);
+  if (requirer === provider) return undefined;
+  return requirer ? "requirer" : "provider";
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

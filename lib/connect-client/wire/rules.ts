@@ -1,0 +1,195 @@
+/**
+ * The diagnosis behind each key: pure functions from a wire string to the messages that explain what is wrong
+ * with it (empty list: nothing found). The zod models call these first and then check the published pattern,
+ * so a message always explains a refusal and the pattern is never looser than the model.
+ */
+import { isModelUuid, isXid, parseSecretUri } from "../../juju/secret-uri.js";
+import { jsonTypeName, tryParseJson } from "./json-text.js";
+import { NOT_REQUIRED, REQUIRED_SECRETS, SECRET_KEY_PATTERN } from "./keys.js";
+import { msg, secretKeyFault } from "./messages.js";
+
+type UrlFault =
+  | { kind: "spaces" | "notAbsolute" | "noHost" | "credentials" | "port" | "host" | "whitespace" | "invalid" }
+  | { kind: "scheme"; scheme: string };
+
+const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):(?![0-9])/;
+const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+const IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
+const PORT = /^(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$/;
+
+/** What is wrong with an absolute http(s) URL, checked in the order a person most likely got it wrong. */
+export function urlFault(text: string): UrlFault | undefined {
+  if (text !== text.trim()) return { kind: "spaces" };
+  // Credentials first: every later message may name a part of the text, and user info must never be shown.
+  const authorityStart = text.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, "");
+  if (/^[^/?#]*@/.test(authorityStart)) return { kind: "credentials" };
+  const scheme = SCHEME.exec(text);
+  if (!scheme) return { kind: "notAbsolute" };
+  const name = scheme[1] ?? "";
+  if (name !== "http" && name !== "https") return { kind: "scheme", scheme: name };
+  const rest = text.slice(scheme[0].length);
+  if (!rest.startsWith("//")) return { kind: "noHost" };
+  const afterSlashes = rest.slice(2);
+  const end = afterSlashes.search(/[/?#]/);
+  const authority = end < 0 ? afterSlashes : afterSlashes.slice(0, end);
+  const tail = end < 0 ? "" : afterSlashes.slice(end);
+  const bracketEnd = authority.startsWith("[") ? authority.indexOf("]") + 1 : 0;
+  const colon = authority.indexOf(":", bracketEnd);
+  const host = colon < 0 ? authority : authority.slice(0, colon);
+  if (host === "") return { kind: "noHost" };
+  if (colon >= 0 && !PORT.test(authority.slice(colon + 1))) return { kind: "port" };
+  if (!(host.startsWith("[") ? IPV6 : HOSTNAME).test(host)) return { kind: "host" };
+  if (/\s/.test(tail)) return { kind: "whitespace" };
+  if (!URL.canParse(text)) return { kind: "invalid" };
+  return undefined;
+}
+
+interface UrlWording {
+  subject: string;
+  form: string;
+  alternative: string;
+  credentialsAdvice: string;
+}
+
+function urlMessage(fault: UrlFault, w: UrlWording): string {
+  switch (fault.kind) {
+    case "spaces":
+      return msg.urlSpaces(w.subject);
+    case "notAbsolute":
+      return msg.urlNotAbsolute(w.subject, w.form, w.alternative);
+    case "scheme":
+      return msg.urlScheme(w.subject, fault.scheme, w.alternative);
+    case "noHost":
+      return msg.urlNoHost(w.subject, w.form);
+    case "credentials":
+      return msg.urlCredentials(w.subject, w.credentialsAdvice);
+    case "port":
+      return msg.urlPort(w.subject);
+    case "host":
+      return msg.urlHost(w.subject);
+    case "whitespace":
+      return msg.urlWhitespace(w.subject);
+    case "invalid":
+      return msg.urlInvalid(w.subject, w.form);
+  }
+}
+
+/** True for near misses of the sentinel: any case, any separators (`not_required`, ` Not Required `, …). */
+export function looksLikeNotRequired(value: string): boolean {
+  return value !== NOT_REQUIRED && value.toUpperCase().replace(/[^A-Z]/g, "") === "NOTREQUIRED";
+}
+
+export function diagnosePluginUrl(value: string): string[] {
+  if (value === NOT_REQUIRED) return [];
+  if (looksLikeNotRequired(value)) return [msg.pluginUrlSentinel(value)];
+  const fault = urlFault(value);
+  if (!fault) return [];
+  return [
+    urlMessage(fault, {
+      subject: "plugin-url",
+      form: "http(s)://<host>[:<port>]/<path>",
+      alternative: `, or ${NOT_REQUIRED}`,
+      credentialsAdvice: "the databag is readable by both applications",
+    }),
+  ];
+}
+
+/** Splits the endpoints value as readers do: on commas, trimming each item. */
+export function splitEndpoints(value: string): string[] {
+  return value.split(",").map((item) => item.trim());
+}
+
+export function diagnoseEndpoints(value: string): string[] {
+  const problems: string[] = [];
+  splitEndpoints(value).forEach((item, i) => {
+    if (item === "") {
+      problems.push(msg.endpointsItemEmpty(i + 1));
+      return;
+    }
+    const fault = urlFault(item);
+    if (fault) {
+      problems.push(
+        urlMessage(fault, {
+          subject: `endpoints item ${i + 1}`,
+          form: "http(s)://<host>[:<port>]",
+          alternative: "",
+          credentialsAdvice: "credentials belong in the secret-user secret",
+        }),
+      );
+    }
+  });
+  return problems;
+}
+
+/** requested-secrets (credentials required) and provided-secrets: a JSON array of distinct secret keys. */
+export function diagnoseSecretKeyList(key: string, value: string, requireCredentials: boolean): string[] {
+  const parsed = tryParseJson(value);
+  if (!parsed.ok) return [msg.secretsNotJson(key)];
+  if (!Array.isArray(parsed.value)) return [msg.secretsNotArray(key, jsonTypeName(parsed.value))];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const items: unknown[] = parsed.value;
+  items.forEach((item, i) => {
+    if (typeof item !== "string") {
+      problems.push(msg.secretsItemNotString(key, i + 1, jsonTypeName(item)));
+    } else if (!SECRET_KEY_PATTERN.test(item)) {
+      problems.push(msg.secretsItemInvalid(key, item, secretKeyFault(item)));
+    } else if (seen.has(item)) {
+      problems.push(msg.secretsItemDuplicate(key, item));
+    }
+    if (typeof item === "string") seen.add(item);
+  });
+  if (requireCredentials) {
+    const missing = REQUIRED_SECRETS.filter((k) => !seen.has(k));
+    if (missing.length > 0) problems.push(msg.secretsLackCredentials(missing));
+  }
+  return problems;
+}
+
+export function diagnoseSecretUri(key: string, value: string): string[] {
+  const s = value.trim();
+  if (s.startsWith("secret://")) {
+    const rest = s.slice("secret://".length);
+    const slash = rest.indexOf("/");
+    if (slash < 0) return [isModelUuid(rest) ? msg.secretUriNoId(key) : msg.secretUriModel(key)];
+    if (!isModelUuid(rest.slice(0, slash))) return [msg.secretUriModel(key)];
+    const id = rest.slice(slash + 1);
+    if (id === "") return [msg.secretUriNoId(key)];
+    if (!isXid(id)) return [msg.secretUriId(key)];
+  } else if (s.startsWith("secret:")) {
+    if (!isXid(s.slice("secret:".length))) return [msg.secretUriId(key)];
+  } else if (/[:/]/.test(s)) {
+    return [msg.secretUriScheme(key)];
+  } else if (!isXid(s)) {
+    return [msg.secretUriId(key)];
+  }
+  try {
+    parseSecretUri(s);
+  } catch {
+    return [msg.secretUriScheme(key)];
+  }
+  return [];
+}
+
+export function diagnoseStatus(value: string): string[] {
+  const parsed = tryParseJson(value);
+  if (!parsed.ok) return [msg.statusNotJson()];
+  if (!Array.isArray(parsed.value)) return [msg.statusNotArray(jsonTypeName(parsed.value))];
+  const problems: string[] = [];
+  const items: unknown[] = parsed.value;
+  items.forEach((item, i) => {
+    const position = i + 1;
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      problems.push(msg.statusItemNotObject(position, jsonTypeName(item)));
+      return;
+    }
+    const fields = item as Record<string, unknown>;
+    if (!("code" in fields)) problems.push(msg.statusItemLacks(position, "code"));
+    else if (!Number.isInteger(fields["code"])) problems.push(msg.statusItemCode(position));
+    for (const field of ["message", "resolution"] as const) {
+      if (!(field in fields)) problems.push(msg.statusItemLacks(position, field));
+      else if (typeof fields[field] !== "string") problems.push(msg.statusItemText(position, field));
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { InputError, inferRole, parseInputDocument } from "../../../lib/connect-client/wire/index.js";
+import { toWireBag } from "../../../lib/connect-client/wire/input.js";
+import { fixtureText, SEED } from "../fixtures/cases.js";
+
+const LIST_NOTE =
+  "requested-secrets: given as a list; read as its JSON text, as Juju holds it (a databag holds strings)";
+
+describe("parseInputDocument", () => {
+  it("reads the seed's relation-info YAML; the requirer's YAML list becomes JSON text, with a note", () => {
+    expect(parseInputDocument(fixtureText("seed-002-requirer.yaml"))).toEqual([
+      { label: "relation-info[0] (connect_client)", app: SEED.requirer, notes: [LIST_NOTE] },
+    ]);
+    expect(parseInputDocument(fixtureText("seed-002-provider.yaml"))).toEqual([
+      { label: "relation-info[0] (connect_client)", app: SEED.provider, notes: [] },
+    ]);
+  });
+
+  it("reads a JSON object and a YAML mapping as one bag", () => {
+    expect(parseInputDocument('{"plugin-url": "NOT-REQUIRED"}')).toEqual([
+      { label: "", app: { "plugin-url": "NOT-REQUIRED" }, notes: [] },
+    ]);
+    expect(parseInputDocument("plugin-url: NOT-REQUIRED\n")).toEqual([
+      { label: "", app: { "plugin-url": "NOT-REQUIRED" }, notes: [] },
+    ]);
+  });
+
+  it("reads `juju show-unit` output: every unit, every relation, and the first related unit's data", () => {
+    const doc = `
+kafka-connect/0:
+  workload-version: 3.9.0
+  relation-info:
+  - relation-id: 7
+    endpoint: connect-client
+    related-endpoint: connect-client
+    application-data:
+      plugin-url: NOT-REQUIRED
+      requested-secrets: '["username", "password"]'
+    related-units:
+      mm2/0:
+        in-scope: true
+        data:
+          egress-subnets: 10.1.1.7/32
+          ingress-address: 10.1.1.7
+  - relation-id: 9
+    endpoint: connect-client
+    related-endpoint: connect-client
+    application-data: {}
+`;
+    expect(parseInputDocument(doc)).toEqual([
+      {
+        label: "kafka-connect/0 relation-info[0] (connect-client)",
+        app: { "plugin-url": "NOT-REQUIRED", "requested-secrets": '["username", "password"]' },
+        unit: { "egress-subnets": "10.1.1.7/32", "ingress-address": "10.1.1.7" },
+        notes: [],
+      },
+      { label: "kafka-connect/0 relation-info[1] (connect-client)", app: {}, notes: [] },
+    ]);
+  });
+
+  it("refuses what is not a mapping of databags", () => {
+    const cases: [string, string][] = [
+      ["a: [", "not JSON or YAML: "],
+      ["- a\n- b\n", "expected a mapping (a databag, or relation-info as `juju show-unit` prints it)"],
+      ["", "expected a mapping"],
+      ["just text", "expected a mapping"],
+      ["relation-info: {}", "relation-info must be a list"],
+      ["relation-info: [3]", "relation-info[0] must be a mapping"],
+      ["relation-info:\n  - application-data: [1]\n", "relation-info[0] application-data must be a mapping"],
+      ["a: 1\na: 2\n", "not JSON or YAML: "],
+    ];
+    for (const [text, message] of cases) {
+      expect(() => parseInputDocument(text), text).toThrow(InputError);
+      expect(() => parseInputDocument(text), text).toThrow(message);
+    }
+  });
+});
+
+describe("toWireBag", () => {
+  it("keeps strings, writes other values as JSON text (as Python would), and null as empty", () => {
+    expect(
+      toWireBag({ a: "x", n: 8083, b: true, l: ["username", "password"], m: { k: 1 }, z: null }),
+    ).toEqual({
+      bag: { a: "x", n: "8083", b: "true", l: '["username", "password"]', m: '{"k": 1}', z: "" },
+      notes: [
+        "n: given as a number; read as its JSON text, as Juju holds it (a databag holds strings)",
+        "b: given as a boolean; read as its JSON text, as Juju holds it (a databag holds strings)",
+        "l: given as a list; read as its JSON text, as Juju holds it (a databag holds strings)",
+        "m: given as a mapping; read as its JSON text, as Juju holds it (a databag holds strings)",
+      ],
+    });
+  });
+});
+
+describe("inferRole", () => {
+  it("tells the side from the keys only that side writes", () => {
+    expect(inferRole({ "plugin-url": "NOT-REQUIRED" })).toBe("requirer");
+    expect(inferRole({ "requested-secrets": "[]" })).toBe("requirer");
+    expect(inferRole({ endpoints: "http://a:1" })).toBe("provider");
+    expect(inferRole({ "secret-user": "secret:cjqub6vubg2s77p3nio0", data: "{}" })).toBe("provider");
+  });
+
+  it("gives up on bags with neither or both sides' keys", () => {
+    expect(inferRole({})).toBeUndefined();
+    expect(inferRole({ data: "{}", username: "u" })).toBeUndefined();
+    expect(inferRole({ "plugin-url": "NOT-REQUIRED", endpoints: "http://a:1" })).toBeUndefined();
+  });
+});
