@@ -1,0 +1,166 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseDigest, parseReprDigest } from "../../../lib/connect-client/plugin-fetcher/checksum.js";
+import {
+  digestHeaders,
+  fetchPlugin,
+  PluginFetchError,
+  parsePluginUrl,
+  withSha512Fragment,
+} from "../../../lib/connect-client/plugin-fetcher/index.js";
+import {
+  entries,
+  pluginTarball,
+  sendBody,
+  serve,
+  sha256,
+  sha512,
+  type TestServer,
+  tempRoot,
+} from "./support.js";
+
+let server: TestServer | undefined;
+let dirs: { root: string; cleanup(): Promise<void> };
+
+beforeEach(async () => {
+  dirs = await tempRoot();
+});
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  await dirs.cleanup();
+});
+
+const body = pluginTarball();
+const goodSha512 = sha512(body);
+const otherSha512 = sha512(Buffer.from("something else"));
+const b64 = (hex: string) => Buffer.from(hex, "hex").toString("base64");
+
+async function fetchWith(headers: Record<string, string>, url = "/plugin") {
+  server = await serve((_req, res) => sendBody(res, body, headers));
+  const fullUrl = url.startsWith("/") ? server.url(url) : url;
+  return fetchPlugin({ url: fullUrl, pluginRoot: dirs.root, relationId: 9 });
+}
+
+async function checksumFailure(promise: Promise<unknown>): Promise<PluginFetchError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PluginFetchError);
+  expect(err).toMatchObject({ kind: "checksum", transient: false, attempts: 1, relationId: 9 });
+  // Nothing extracted, nothing left over; and one request: a mismatch is not retried.
+  expect(await entries(dirs.root)).toEqual([]);
+  expect(server?.requests).toHaveLength(1);
+  return err as PluginFetchError;
+}
+
+describe("checksums offered by the requirer or the server", () => {
+  it("accepts a download matching the plugin-url fragment, which is never sent to the server", async () => {
+    server = await serve((_req, res) => sendBody(res, body));
+    const got = await fetchPlugin({
+      url: withSha512Fragment(server.url("/plugin"), goodSha512.toUpperCase()),
+      pluginRoot: dirs.root,
+      relationId: 9,
+    });
+    expect(got.sha512).toBe(goodSha512);
+    expect(server.requests.map((r) => r.url)).toEqual(["/plugin"]);
+  });
+
+  it("refuses a download not matching the fragment, naming the source with short prefixes only", async () => {
+    server = await serve((_req, res) => sendBody(res, body));
+    const url = withSha512Fragment(server.url("/plugin"), otherSha512);
+    const err = await checksumFailure(fetchPlugin({ url, pluginRoot: dirs.root, relationId: 9 }));
+    expect(err.statusMessage).toBe(
+      `plugin for relation 9: sha-512 from the plugin-url fragment (${otherSha512.slice(0, 12)}…) does not match ` +
+        `the download (${goodSha512.slice(0, 12)}…) at ${server.url("/plugin")}; fix the sha512 in plugin-url or the served file`,
+    );
+    expect(err.statusMessage).not.toContain(otherSha512.slice(0, 13));
+  });
+
+  it("accepts a matching Repr-Digest (both sha-512 and sha-256)", async () => {
+    const got = await fetchWith({
+      "repr-digest": `sha-256=:${b64(sha256(body))}:, sha-512=:${b64(goodSha512)}:, md5=:AAAA:`,
+    });
+    expect(got.sha256).toBe(sha256(body));
+  });
+
+  it("refuses a wrong Repr-Digest, naming the header and the algorithm", async () => {
+    const err = await checksumFailure(
+      fetchWith({ "repr-digest": `sha-256=:${b64(sha256(Buffer.from("x")))}:` }),
+    );
+    expect(err.problem).toMatch(/^sha-256 from the Repr-Digest header \([0-9a-f]{12}…\) does not match/);
+    expect(err.fix).toBe("fix the plugin server's digest headers or the served file");
+  });
+
+  it("refuses a Repr-Digest it cannot read", async () => {
+    const err = await checksumFailure(fetchWith({ "repr-digest": "sha-512=not-a-byte-sequence" }));
+    expect(err.problem).toMatch(/^sha-512 from the Repr-Digest header \(an unreadable value\)/);
+  });
+
+  it("accepts a matching RFC 3230 Digest (algorithm names in any case)", async () => {
+    const got = await fetchWith({ Digest: `SHA-512=${b64(goodSha512)}, sha-256=${b64(sha256(body))}` });
+    expect(got.sha512).toBe(goodSha512);
+  });
+
+  it("accepts the digestHeaders() a requirer's server sends, and refuses a wrong RFC 3230 Digest", async () => {
+    expect((await fetchWith(digestHeaders(goodSha512))).sha512).toBe(goodSha512);
+    await server?.close();
+    await dirs.cleanup();
+    const err = await checksumFailure(fetchWith({ Digest: `SHA-512=${b64(otherSha512)}` }));
+    expect(err.problem).toMatch(/^sha-512 from the Digest header/);
+  });
+
+  it("checks every source: a good fragment does not excuse a wrong header", async () => {
+    server = await serve((_req, res) =>
+      sendBody(res, body, { digest: `sha-256=${b64(sha256(Buffer.from("x")))}` }),
+    );
+    const url = withSha512Fragment(server.url("/plugin"), goodSha512);
+    const err = await checksumFailure(fetchPlugin({ url, pluginRoot: dirs.root, relationId: 9 }));
+    expect(err.problem).toMatch(/^sha-256 from the Digest header/);
+  });
+});
+
+describe("the plugin-url convention (pure)", () => {
+  const sha = "ab".repeat(64);
+
+  it("splits the fragment off and lower-cases the hash", () => {
+    expect(parsePluginUrl(`http://10.1.1.200:8080/api/v1/plugin#sha512=${sha.toUpperCase()}`)).toEqual({
+      fetchUrl: "http://10.1.1.200:8080/api/v1/plugin",
+      sha512: sha,
+    });
+    expect(parsePluginUrl("https://host/p.tar.gz?x=1")).toEqual({ fetchUrl: "https://host/p.tar.gz?x=1" });
+    expect(parsePluginUrl("http://host/p#section")).toEqual({ fetchUrl: "http://host/p" });
+  });
+
+  it("refuses a malformed or differently named checksum instead of ignoring it", () => {
+    expect(() => parsePluginUrl("http://host/p#sha512=abc")).toThrow(/not 128 hex characters/);
+    expect(() => parsePluginUrl(`http://host/p#sha256=${"a".repeat(64)}`)).toThrow(/names sha256/);
+    expect(() => parsePluginUrl("NOT-REQUIRED")).toThrow(PluginFetchError);
+  });
+
+  it("withSha512Fragment replaces any fragment and round-trips", () => {
+    const url = withSha512Fragment("http://h:8080/api/v1/plugin#old", sha.toUpperCase());
+    expect(url).toBe(`http://h:8080/api/v1/plugin#sha512=${sha}`);
+    expect(parsePluginUrl(url)).toEqual({ fetchUrl: "http://h:8080/api/v1/plugin", sha512: sha });
+    expect(() => withSha512Fragment("http://h/p", "abc")).toThrow(TypeError);
+  });
+
+  it("digestHeaders writes RFC 9530 and RFC 3230 forms that the parsers read back", () => {
+    const headers = digestHeaders(goodSha512);
+    expect(headers).toEqual({
+      "Repr-Digest": `sha-512=:${b64(goodSha512)}:`,
+      Digest: `SHA-512=${b64(goodSha512)}`,
+    });
+    expect(parseReprDigest(headers["Repr-Digest"])).toEqual([
+      { algorithm: "sha-512", hex: goodSha512, source: "Repr-Digest header" },
+    ]);
+    expect(parseDigest(headers.Digest)).toEqual([
+      { algorithm: "sha-512", hex: goodSha512, source: "Digest header" },
+    ]);
+    expect(parseDigest("MD5=abc, UNIXsum=1")).toEqual([]);
+    expect(parseReprDigest("sha-512=:AA==:;foo=1")).toEqual([
+      { algorithm: "sha-512", hex: "00", source: "Repr-Digest header" },
+    ]);
+  });
+});
