@@ -1,0 +1,17 @@
+/** Kafka Connect REST client: one client, one error model. See docs/kafka-connect-client.md. */
+
+export { KafkaConnectClient, type KafkaConnectClientOptions } from "./client.js";
+export { parseEndpoints } from "./endpoints.js";
+export {
+  classifyResponse,
+  classifyTransportError,
+  isKafkaConnectError,
+  KafkaConnectError,
+  type KafkaConnectErrorInit,
+  type KafkaConnectErrorKind,
+  type KafkaConnectErrorVariant,
+  parseInvalidConfigMessage,
+} from "./errors.js";
+export { DEFAULT_RETRY, nextRetry, type RetryDecision, type RetryPolicy } from "./retry.js";
+export type { CallOptions, LogEvent, Logger, Sleep } from "./transport.js";
+export type * from "./types.js";

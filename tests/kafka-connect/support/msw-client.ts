@@ -1,0 +1,56 @@
+/** A KafkaConnectClient wired to msw handlers through MswDispatcher, with a recording fake clock. */
+
+import type { RequestHandler } from "msw";
+import {
+  KafkaConnectClient,
+  type KafkaConnectClientOptions,
+  KafkaConnectError,
+  type LogEvent,
+} from "../../../lib/kafka-connect/index.js";
+import { MswDispatcher } from "./msw-dispatcher.js";
+
+export const KC = "http://kc-0.test:8083";
+export const KC2 = "http://kc-1.test:8083";
+
+export interface MswSetup {
+  readonly client: KafkaConnectClient;
+  readonly dispatcher: MswDispatcher;
+  /** Every sleep the client asked for, in ms. */
+  readonly sleeps: number[];
+  readonly logs: LogEvent[];
+  /** The fake clock, advanced by each sleep. */
+  readonly clock: { now: number };
+}
+
+export function mswClient(
+  handlers: readonly RequestHandler[],
+  options: Partial<KafkaConnectClientOptions> = {},
+): MswSetup {
+  const dispatcher = new MswDispatcher(...handlers);
+  const sleeps: number[] = [];
+  const logs: LogEvent[] = [];
+  const clock = { now: 1_000_000 };
+  const client = new KafkaConnectClient({
+    endpoints: KC,
+    dispatcher,
+    logger: (event) => logs.push(event),
+    now: () => clock.now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.now += ms;
+    },
+    ...options,
+  });
+  return { client, dispatcher, sleeps, logs, clock };
+}
+
+/** Resolves to the error a promise rejects with; fails the test if it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<KafkaConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof KafkaConnectError) return error;
+    throw error;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}

@@ -1,0 +1,83 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { KafkaConnectClient, type KafkaConnectClientOptions } from "../../lib/kafka-connect/index.js";
+import { SERVER_INFO } from "./support/fixtures.js";
+import { failure } from "./support/msw-client.js";
+import { closeAll, sendJson, startHttp, startHttps, type TestServer } from "./support/servers.js";
+import { createTestCa, type ServerCert, type TestCa } from "./support/test-ca.js";
+
+let ca: TestCa;
+let otherCa: TestCa;
+let cert: ServerCert;
+
+beforeAll(async () => {
+  [ca, otherCa] = await Promise.all([createTestCa(), createTestCa("Some other CA")]);
+  cert = await ca.issueServer("127.0.0.1");
+});
+
+const clients: KafkaConnectClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await closeAll();
+});
+afterAll(closeAll);
+
+function connect(endpoints: string[], options: Partial<KafkaConnectClientOptions> = {}) {
+  const client = new KafkaConnectClient({ endpoints, timeoutMs: 2_000, ...options });
+  clients.push(client);
+  return client;
+}
+
+const worker = (_req: unknown, res: Parameters<typeof sendJson>[0]) => sendJson(res, 200, SERVER_INFO);
+
+async function secureWorker(serverCert: ServerCert = cert): Promise<TestServer> {
+  return startHttps(serverCert, worker);
+}
+
+describe("HTTPS with the provider's CA", () => {
+  it("the right CA verifies the worker's certificate", async () => {
+    const server = await secureWorker();
+    expect(await connect([server.url], { tlsCa: ca.caPem }).serverInfo()).toEqual(SERVER_INFO);
+  });
+
+  it("a certificate from another CA fails closed with kind tls, and is not failed over", async () => {
+    const server = await secureWorker();
+    const fallback = await startHttp(worker);
+    const error = await failure(connect([server.url, fallback.url], { tlsCa: otherCa.caPem }).serverInfo());
+    expect(error).toMatchObject({ kind: "tls", endpoint: server.url, attempts: 1 });
+    expect(error.tried).toBeUndefined();
+    expect(server.requests).toBe(0);
+    expect(fallback.requests).toBe(0);
+  });
+
+  it("without a CA option the system CAs do not know the test CA: fails closed", async () => {
+    const server = await secureWorker();
+    const error = await failure(connect([server.url]).serverInfo());
+    expect(error.kind).toBe("tls");
+    expect(server.requests).toBe(0);
+  });
+
+  it("a certificate for another IP fails the hostname check", async () => {
+    const server = await secureWorker(await ca.issueServer("10.9.8.7"));
+    const error = await failure(connect([server.url], { tlsCa: ca.caPem }).serverInfo());
+    expect(error.kind).toBe("tls");
+    expect((error.cause as { code?: string }).code).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
+  });
+
+  it("NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment does not turn verification off", async () => {
+    const server = await secureWorker();
+    const saved = process.env["NODE_TLS_REJECT_UNAUTHORIZED"];
+    const savedEmit = process.emitWarning;
+    process.env["NODE_TLS_REJECT_UNAUTHORIZED"] = "0";
+    // Node warns once about the variable; the warning is about the environment, not this client.
+    process.emitWarning = () => {};
+    try {
+      const error = await failure(connect([server.url], { tlsCa: otherCa.caPem }).serverInfo());
+      expect(error.kind).toBe("tls");
+    } finally {
+      process.emitWarning = savedEmit;
+      if (saved === undefined) delete process.env["NODE_TLS_REJECT_UNAUTHORIZED"];
+      else process.env["NODE_TLS_REJECT_UNAUTHORIZED"] = saved;
+    }
+    expect(server.requests).toBe(0);
+  });
+});
