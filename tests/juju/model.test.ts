@@ -162,6 +162,17 @@ describe("secrets and redaction", () => {
     expect(argv).toContain("*** rejected");
   });
 
+  it("fields declared public (a CA chain, an enabled flag) are not redacted; the rest still are", async () => {
+    const { hook, calls } = await setup(() => on.updateStatus());
+    const content = { tls: "enabled", "tls-ca": "PEM-CHAIN", token: "t0ken-value" };
+    const uri = await hook.secrets.add(content, { label: "tls", publicKeys: ["tls", "tls-ca"] });
+    await hook.secrets.set(uri, { ...content, token: "t0ken-next" }, { publicKeys: ["tls", "tls-ca"] });
+    await hook.log.info("tls enabled with PEM-CHAIN; token t0ken-value then t0ken-next");
+    const argv = JSON.stringify(calls());
+    expect(argv).toContain("tls enabled with PEM-CHAIN; token *** then ***");
+    expect(argv).not.toContain("publicKeys");
+  });
+
   it("invalid keys and empty content are refused with the rule", async () => {
     const { hook, tools } = await setup(() => on.updateStatus());
     await expect(hook.secrets.add({ Password: "x", ok: "y" })).rejects.toThrow(

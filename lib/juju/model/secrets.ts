@@ -20,10 +20,10 @@ export class Secrets {
 
   async add(
     content: Readonly<SecretContent>,
-    opts: SecretMetadataOptions & { owner?: "application" | "unit" } = {},
+    opts: SecretMetadataOptions & { owner?: "application" | "unit"; publicKeys?: readonly string[] } = {},
   ): Promise<string> {
     checkContent(content);
-    this.redactor.addContent(content);
+    this.register(content, opts.publicKeys);
     if ((opts.owner ?? "application") === "application" && !(await this.isLeader())) {
       throw new NotLeaderError(
         "secret-add",
@@ -32,16 +32,26 @@ export class Secrets {
       );
     }
     this.reads.clear();
-    return this.tools.secretAdd(content, opts);
+    const { publicKeys: _, ...tool } = opts;
+    return this.tools.secretAdd(content, tool);
   }
 
-  async get(ref: SecretRef, opts: { refresh?: boolean; peek?: boolean } = {}): Promise<SecretContent> {
+  /**
+   * Reads a secret. Every value is registered for redaction, except those of `publicKeys`: fields a secret
+   * carries that are not confidential (a CA chain, an "enabled" flag), which would otherwise blank out every
+   * occurrence of common words in logs and status.
+   */
+  async get(
+    ref: SecretRef,
+    opts: { refresh?: boolean; peek?: boolean; publicKeys?: readonly string[] } = {},
+  ): Promise<SecretContent> {
     if (opts.refresh && opts.peek) throw new JujuError("secret-get: choose either refresh or peek, not both");
     const key = JSON.stringify([ref, opts.refresh === true, opts.peek === true]);
+    const { publicKeys = [] } = opts;
     let read = this.reads.get(key);
     if (!read) {
-      read = this.tools.secretGet(ref, opts).then((content) => {
-        this.redactor.addContent(content);
+      read = this.tools.secretGet(ref, { refresh: opts.refresh, peek: opts.peek }).then((content) => {
+        this.register(content, publicKeys);
         return content;
       });
       this.reads.set(key, read);
@@ -50,13 +60,25 @@ export class Secrets {
     return { ...(await read) };
   }
 
-  async set(uri: string, content: Readonly<SecretContent> | undefined, opts: SecretMetadataOptions = {}) {
+  async set(
+    uri: string,
+    content: Readonly<SecretContent> | undefined,
+    opts: SecretMetadataOptions & { publicKeys?: readonly string[] } = {},
+  ) {
+    const { publicKeys, ...tool } = opts;
     if (content) {
       checkContent(content);
-      this.redactor.addContent(content);
+      this.register(content, publicKeys);
     }
     this.reads.clear();
-    await this.tools.secretSet(uri, content, opts);
+    await this.tools.secretSet(uri, content, tool);
+  }
+
+  /** Registers a secret's values for redaction, except the fields the caller declares public. */
+  private register(content: Readonly<SecretContent>, publicKeys: readonly string[] = []): void {
+    this.redactor.addContent(
+      Object.fromEntries(Object.entries(content).filter(([k]) => !publicKeys.includes(k))),
+    );
   }
 
   grant(uri: string, relationId: string, opts: { unit?: string } = {}) {
