@@ -1,0 +1,50 @@
+import type { Hook } from "../juju/index.js";
+
+/**
+ * What this unit last saw of each relation, kept in the unit's controller-side store (state-set), so events
+ * can be told from a relation-changed ("endpoints changed", "status raised") without writing a diff cache into
+ * the databag as the Python library does. state-set commits only when the hook succeeds: a hook that fails
+ * sees the same change again when Juju retries it.
+ */
+export class SeenStore<T> {
+  private all?: Promise<Record<string, string>>;
+
+  constructor(
+    private readonly hook: Hook,
+    /** e.g. `connect-client.requirer` */
+    private readonly prefix: string,
+  ) {}
+
+  private key(relationId: string): string {
+    return `${this.prefix}.${relationId}`;
+  }
+
+  async get(relationId: string): Promise<T | undefined> {
+    this.all ??= this.hook.tools.stateGetAll();
+    const raw = (await this.all)[this.key(relationId)];
+    if (raw === undefined) return undefined;
+    try {
+      return JSON.parse(raw) as T;
+    } catch {
+      // Written by an older version or by hand: treat as never seen rather than failing the hook.
+      return undefined;
+    }
+  }
+
+  async set(relationId: string, value: T): Promise<void> {
+    const raw = JSON.stringify(value);
+    this.all ??= this.hook.tools.stateGetAll();
+    const all = await this.all;
+    if (all[this.key(relationId)] === raw) return;
+    await this.hook.tools.stateSet({ [this.key(relationId)]: raw });
+    all[this.key(relationId)] = raw;
+  }
+
+  async delete(relationId: string): Promise<void> {
+    this.all ??= this.hook.tools.stateGetAll();
+    const all = await this.all;
+    if (!(this.key(relationId) in all)) return;
+    await this.hook.tools.stateDelete(this.key(relationId));
+    delete all[this.key(relationId)];
+  }
+}
