@@ -1,0 +1,401 @@
+import type { ConfigKeySpec, ConfigType, PluginDescriptor } from "./plugins.js";
+
+/**
+ * Connector config validation the way AbstractHerder#validateConnectorConfig does it: the framework's
+ * ConfigDef (Common, Transforms, Predicates, Error Handling; sinks add the topic keys), then the plugin's
+ * own keys, each parsed as ConfigDef#validateAll would, with Kafka's error texts. Pure.
+ */
+
+/** Kafka's default `group.id` for a distributed worker (a sink's consumer group must differ). */
+export const WORKER_GROUP_ID = "connect-cluster";
+
+export interface ConfigKeyInfo {
+  name: string;
+  type: ConfigType;
+  required: boolean;
+  default_value: string | null;
+  importance: "HIGH" | "MEDIUM" | "LOW";
+  documentation: string | null;
+  group: string | null;
+  /** ConfigKeyInfo serialises orderInGroup as `order`. */
+  order: number;
+  width: "NONE" | "SHORT" | "MEDIUM" | "LONG";
+  display_name: string;
+  dependents: string[];
+}
+
+export interface ConfigValueInfo {
+  name: string;
+  value: string | null;
+  recommended_values: string[];
+  errors: string[];
+  visible: boolean;
+}
+
+export interface ConfigInfos {
+  name: string;
+  error_count: number;
+  groups: string[];
+  configs: { definition: ConfigKeyInfo | null; value: ConfigValueInfo | null }[];
+}
+
+interface KeyDef extends ConfigKeyInfo {
+  /** Returns the ConfigException message for a parsed value, if it is invalid. */
+  check?: (value: unknown) => string | undefined;
+}
+
+/** `ConfigException(name, value, message)`'s text. */
+const invalid = (name: string, value: unknown, why: string) =>
+  `Invalid value ${String(value)} for configuration ${name}: ${why}`;
+
+function key(
+  name: string,
+  type: ConfigType,
+  dflt: string | null | undefined,
+  importance: KeyDef["importance"],
+  documentation: string,
+  group: string,
+  order: number,
+  displayName: string,
+  check?: KeyDef["check"],
+): KeyDef {
+  const def: KeyDef = {
+    name,
+    type,
+    required: dflt === undefined,
+    default_value: dflt ?? null,
+    importance,
+    documentation,
+    group,
+    order,
+    width: "NONE",
+    display_name: displayName,
+    dependents: [],
+  };
+  if (check) def.check = check;
+  return def;
+}
+
+const nonEmptyWithoutControlChars = (v: unknown) => {
+  if (v === null || v === undefined) return undefined;
+  const s = String(v);
+  if (s === "") return "String may not be empty";
+  const bad = [...s].map((c) => c.codePointAt(0)!).filter((c) => c < 0x20 || (c >= 0x7f && c <= 0x9f));
+  return bad.length
+    ? `String may not contain control sequences but had the following ASCII chars: ${bad.join(", ")}`
+    : undefined;
+};
+
+const atLeastOne = (v: unknown) => (typeof v === "number" && v < 1 ? "Value must be at least 1" : undefined);
+
+/** The framework's keys (ConnectorConfig, SinkConnectorConfig / SourceConnectorConfig), in ConfigDef order. */
+export function frameworkKeys(type: "source" | "sink"): KeyDef[] {
+  const common = [
+    key(
+      "name",
+      "STRING",
+      undefined,
+      "HIGH",
+      "Globally unique name for this connector.",
+      "Common",
+      1,
+      "Connector name",
+      nonEmptyWithoutControlChars,
+    ),
+    key(
+      "connector.class",
+      "STRING",
+      undefined,
+      "HIGH",
+      "Name or alias of the connector's class.",
+      "Common",
+      2,
+      "Connector class",
+    ),
+    key(
+      "tasks.max",
+      "INT",
+      "1",
+      "HIGH",
+      "Maximum number of tasks to use for this connector.",
+      "Common",
+      3,
+      "Tasks max",
+      atLeastOne,
+    ),
+    key(
+      "key.converter",
+      "CLASS",
+      null,
+      "LOW",
+      "Converter for record keys.",
+      "Common",
+      4,
+      "Key converter class",
+    ),
+    key(
+      "value.converter",
+      "CLASS",
+      null,
+      "LOW",
+      "Converter for record values.",
+      "Common",
+      5,
+      "Value converter class",
+    ),
+    key(
+      "header.converter",
+      "CLASS",
+      null,
+      "LOW",
+      "Converter for record headers.",
+      "Common",
+      6,
+      "Header converter class",
+    ),
+    key(
+      "config.action.reload",
+      "STRING",
+      "restart",
+      "LOW",
+      "What to do when external configuration changes.",
+      "Common",
+      7,
+      "Reload action",
+    ),
+  ];
+  const sink =
+    type === "sink"
+      ? [
+          key("topics", "LIST", "", "HIGH", "Topics to consume.", "Common", 8, "Topics"),
+          key(
+            "topics.regex",
+            "STRING",
+            "",
+            "HIGH",
+            "Regex of topics to consume.",
+            "Common",
+            9,
+            "Topics regex",
+          ),
+        ]
+      : [];
+  return [
+    ...common,
+    ...sink,
+    key(
+      "transforms",
+      "LIST",
+      "",
+      "LOW",
+      "Aliases of the transformations to apply.",
+      "Transforms",
+      1,
+      "Transforms",
+    ),
+    key(
+      "predicates",
+      "LIST",
+      "",
+      "LOW",
+      "Aliases of the predicates used by transformations.",
+      "Predicates",
+      1,
+      "Predicates",
+    ),
+    key(
+      "errors.retry.timeout",
+      "LONG",
+      "0",
+      "MEDIUM",
+      "How long to retry a failed operation (ms).",
+      "Error Handling",
+      1,
+      "Retry Timeout for Errors",
+    ),
+    key(
+      "errors.retry.delay.max.ms",
+      "LONG",
+      "60000",
+      "MEDIUM",
+      "Longest wait between retries (ms).",
+      "Error Handling",
+      2,
+      "Maximum Delay Between Retries for Errors",
+    ),
+    key(
+      "errors.tolerance",
+      "STRING",
+      "none",
+      "MEDIUM",
+      "Whether to tolerate errors (none or all).",
+      "Error Handling",
+      3,
+      "Error Tolerance",
+    ),
+    key(
+      "errors.log.enable",
+      "BOOLEAN",
+      "false",
+      "MEDIUM",
+      "Whether to log errors.",
+      "Error Handling",
+      4,
+      "Log Errors",
+    ),
+    key(
+      "errors.log.include.messages",
+      "BOOLEAN",
+      "false",
+      "MEDIUM",
+      "Whether to log failed records.",
+      "Error Handling",
+      5,
+      "Log Error Details",
+    ),
+  ];
+}
+
+/** A plugin manifest's keys as ConfigDef would hold them (no group: group null, order -1). */
+export function pluginKeys(spec: { config?: ConfigKeySpec[] }): KeyDef[] {
+  const orders = new Map<string, number>();
+  return (spec.config ?? []).map((k) => {
+    const group = k.group ?? null;
+    const order = group === null ? -1 : (orders.get(group) ?? 0) + 1;
+    if (group !== null) orders.set(group, order);
+    return {
+      name: k.name,
+      type: (k.type ?? "string").toUpperCase() as ConfigType,
+      required: k.required === true,
+      default_value: k.required === true ? null : (k.default ?? null),
+      importance: k.importance ?? "MEDIUM",
+      documentation: k.documentation ?? null,
+      group,
+      order,
+      width: "NONE",
+      display_name: k.displayName ?? k.name,
+      dependents: [],
+    };
+  });
+}
+
+const publicInfo = ({ check: _check, ...info }: KeyDef): ConfigKeyInfo => info;
+
+/** `GET /connector-plugins/{p}/config`: the plugin's keys, then (newer workers) the framework's it lacks. */
+export function pluginConfigInfos(plugin: PluginDescriptor, withFramework: boolean): ConfigKeyInfo[] {
+  const own = pluginKeys(plugin);
+  if (!withFramework || (plugin.type !== "source" && plugin.type !== "sink")) return own.map(publicInfo);
+  const names = new Set(own.map((k) => k.name));
+  return [...own, ...frameworkKeys(plugin.type).filter((k) => !names.has(k.name))].map(publicInfo);
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
+
+/** ConfigDef#parseType for a string input (Java trims numbers and booleans; lists split on commas). */
+function parse(name: string, type: ConfigType, raw: string): Parsed {
+  const t = raw.trim();
+  const number = (bits: number, label: string): Parsed => {
+    if (/^[+-]?\d+$/.test(t)) {
+      const n = BigInt(t);
+      const max = (1n << BigInt(bits - 1)) - 1n;
+      if (n <= max && n >= -max - 1n) return { ok: true, value: Number(n) };
+    }
+    return { ok: false, error: invalid(name, raw, `Not a number of type ${label}`) };
+  };
+  switch (type) {
+    case "BOOLEAN":
+      if (t.toLowerCase() === "true") return { ok: true, value: true };
+      if (t.toLowerCase() === "false") return { ok: true, value: false };
+      return { ok: false, error: invalid(name, raw, "Expected value to be either true or false") };
+    case "INT":
+      return number(32, "INT");
+    case "SHORT":
+      return number(16, "SHORT");
+    case "LONG":
+      return number(64, "LONG");
+    case "DOUBLE":
+      return t !== "" && Number.isFinite(Number(t))
+        ? { ok: true, value: Number(t) }
+        : { ok: false, error: invalid(name, raw, "Not a number of type DOUBLE") };
+    case "LIST":
+      return { ok: true, value: t === "" ? [] : t.split(/\s*,\s*/) };
+    case "CLASS":
+      return { ok: true, value: t };
+    default:
+      return { ok: true, value: raw };
+  }
+}
+
+/** ConfigDef#convertToString (passwords are never echoed back). */
+function render(type: ConfigType, value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (type === "PASSWORD") return "[hidden]";
+  if (Array.isArray(value)) return value.join(",");
+  if (type === "DOUBLE" && Number.isInteger(value)) return `${value}.0`;
+  return String(value);
+}
+
+const blank = (s: string | undefined) => s === undefined || s.trim() === "";
+
+/**
+ * Validates a connector config against the framework's keys and the plugin's: the ConfigInfos the validate
+ * endpoint returns (200 even when invalid) and, in key order, the error texts a config write lists in its 400.
+ */
+export function validateConnectorConfig(
+  config: Record<string, string>,
+  plugin: PluginDescriptor,
+): { infos: ConfigInfos; errors: string[] } {
+  const type = plugin.type === "sink" ? "sink" : "source";
+  const keys = new Map<string, KeyDef>();
+  for (const k of [...frameworkKeys(type), ...pluginKeys(plugin)]) keys.set(k.name, k);
+  const groups = [...new Set([...keys.values()].map((k) => k.group).filter((g): g is string => g !== null))];
+
+  const values = new Map<string, ConfigValueInfo>();
+  for (const k of keys.values()) {
+    const errors: string[] = [];
+    let value: unknown = null;
+    const raw = config[k.name];
+    if (raw !== undefined) {
+      const parsed = parse(k.name, k.type, raw);
+      if (parsed.ok) value = parsed.value;
+      else errors.push(parsed.error);
+    } else if (k.required) {
+      errors.push(`Missing required configuration "${k.name}" which has no default value.`);
+    } else if (k.default_value !== null) {
+      const parsed = parse(k.name, k.type, k.default_value);
+      value = parsed.ok ? parsed.value : null;
+    }
+    const why = errors.length === 0 ? k.check?.(value) : undefined;
+    if (why) errors.push(invalid(k.name, value, why));
+    values.set(k.name, {
+      name: k.name,
+      value: render(k.type, value),
+      recommended_values: [],
+      errors,
+      visible: true,
+    });
+  }
+
+  if (type === "sink") {
+    // SinkConnectorConfig#validate: exactly one of topics and topics.regex.
+    const hasTopics = !blank(config.topics);
+    const hasRegex = !blank(config["topics.regex"]);
+    const both = "topics and topics.regex are mutually exclusive options, but both are set.";
+    const neither = "Must configure one of topics or topics.regex";
+    const message = hasTopics && hasRegex ? both : !hasTopics && !hasRegex ? neither : undefined;
+    if (message) for (const name of ["topics", "topics.regex"]) values.get(name)?.errors.push(message);
+  }
+
+  const configs = [...keys.values()].map((k) => ({ definition: publicInfo(k), value: values.get(k.name)! }));
+  const errors = configs.flatMap((c) => c.value.errors);
+  return {
+    infos: { name: config["connector.class"] ?? "", error_count: errors.length, groups, configs },
+    errors,
+  };
+}
+
+/** tasks.max as the connector would read it (validation has already run). */
+export const tasksMax = (config: Record<string, string>): number => {
+  const n = Number.parseInt((config["tasks.max"] ?? "1").trim(), 10);
+  return Number.isFinite(n) && n > 0 ? n : 1;
+};

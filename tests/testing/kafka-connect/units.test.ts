@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import {
+  basicAuthAdmits,
+  formatCredentials,
+  formatKafkaVersion,
+  invalidConfigMessage,
+  jaasConfig,
+  kafkaVersionAtLeast,
+  kafkaVersionSupports,
+  parseBasicAuth,
+  parseJavaProperties,
+  parseKafkaVersion,
+  validateConnectorConfig,
+} from "../../../lib/testing/kafka-connect/index.js";
+
+describe("Java properties (the credentials file)", () => {
+  it("reads =, : and blank separators, comments, escapes, unicode escapes and continued lines", () => {
+    const text = [
+      "# comment",
+      "! another",
+      "",
+      "a=1",
+      "b : two words ",
+      "c three",
+      "   d=\\u00e9t\\u00e9",
+      "e\\:key=v\\=al\\\\",
+      "f=first \\",
+      "   second",
+      "g=",
+    ].join("\n");
+    expect(Object.fromEntries(parseJavaProperties(text))).toEqual({
+      a: "1",
+      b: "two words ",
+      c: "three",
+      d: "été",
+      "e:key": "v=al\\",
+      f: "first second",
+      g: "",
+    });
+  });
+
+  it("writes credentials that read back the same, whatever the characters", () => {
+    const users = { admin: "p@ss w=rd:#!", "odd user": " leading", ünï: "✓ 😀", tab: "a\tb\nc\\" };
+    const text = formatCredentials(users);
+    expect(text).toMatch(/^[\x20-\x7e\n]*$/); // ISO-8859-1-safe: everything else is \uXXXX
+    expect(Object.fromEntries(parseJavaProperties(text))).toEqual(users);
+  });
+
+  it("writes the JAAS stanza a worker would load", () => {
+    expect(jaasConfig('/etc/kafka/my "creds"')).toBe(
+      "KafkaConnect {\n" +
+        "  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n" +
+        '  file="/etc/kafka/my \\"creds\\"";\n' +
+        "};\n",
+    );
+  });
+});
+
+describe("basic auth header", () => {
+  const basic = (s: string) => `Basic ${Buffer.from(s).toString("base64")}`;
+
+  it("splits user and password at the first colon", () => {
+    expect(parseBasicAuth(basic("u:p:w"))).toEqual({ user: "u", password: "p:w" });
+    expect(parseBasicAuth(basic("u:"))).toEqual({ user: "u", password: "" });
+    expect(parseBasicAuth(`BASIC ${Buffer.from("u:p").toString("base64")}`)).toEqual({
+      user: "u",
+      password: "p",
+    });
+  });
+
+  it("presents nothing for a missing, malformed or non-basic header", () => {
+    for (const h of [undefined, "Basic", " Basic x", "Bearer abc", basic(":p"), basic("nocolon")])
+      expect(parseBasicAuth(h)).toEqual({});
+  });
+
+  it("admits everyone on an empty file, otherwise only a matching password", () => {
+    const creds = new Map([["u", "p"]]);
+    expect(basicAuthAdmits(new Map(), {})).toBe(true);
+    expect(basicAuthAdmits(creds, { user: "u", password: "p" })).toBe(true);
+    expect(basicAuthAdmits(creds, { user: "u", password: "x" })).toBe(false);
+    expect(basicAuthAdmits(creds, {})).toBe(false);
+  });
+});
+
+describe("versions", () => {
+  it("parses X.Y and X.Y.Z and compares by major then minor", () => {
+    expect(parseKafkaVersion("3.10.1")).toEqual({ major: 3, minor: 10 });
+    expect(formatKafkaVersion(parseKafkaVersion("4.0"))).toBe("4.0.0");
+    expect(kafkaVersionAtLeast(parseKafkaVersion("3.10"), "3.9")).toBe(true);
+    expect(kafkaVersionAtLeast(parseKafkaVersion("2.8"), "3.0")).toBe(false);
+    expect(kafkaVersionSupports(parseKafkaVersion("3.9"), "health")).toBe(true);
+    expect(kafkaVersionSupports(parseKafkaVersion("3.8"), "health")).toBe(false);
+    expect(() => parseKafkaVersion("v3")).toThrow("not a Kafka version");
+  });
+});
+
+describe("config validation", () => {
+  const plugin = {
+    class: "com.example.XSourceConnector",
+    type: "source" as const,
+    version: "1",
+    location: "classpath",
+    config: [
+      { name: "flag", type: "boolean" },
+      { name: "big", type: "long" },
+      { name: "ratio", type: "double", default: "1" },
+      { name: "list", type: "list", default: "a, b" },
+    ],
+  };
+
+  it("parses values like ConfigDef and reports Kafka's texts", () => {
+    const { infos, errors } = validateConnectorConfig(
+      { name: "x", "connector.class": "X", flag: "yes", big: "99999999999999999999", "tasks.max": " 3 " },
+      plugin,
+    );
+    expect(errors).toEqual([
+      "Invalid value yes for configuration flag: Expected value to be either true or false",
+      "Invalid value 99999999999999999999 for configuration big: Not a number of type LONG",
+    ]);
+    expect(infos.error_count).toBe(2);
+    const value = (n: string) => infos.configs.find((c) => c.definition?.name === n)?.value?.value;
+    expect([value("tasks.max"), value("ratio"), value("list"), value("flag")]).toEqual([
+      "3",
+      "1.0",
+      "a,b",
+      null,
+    ]);
+  });
+
+  it("words the 400 per version", () => {
+    expect(invalidConfigMessage(["e1", "e2"], true)).toBe(
+      "Connector configuration is invalid and contains the following 2 error(s):\ne1\ne2\n" +
+        "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+    );
+    expect(invalidConfigMessage(["e1"], false)).toMatch(/`\/\{connectorType\}\/config\/validate`$/);
+  });
+});
