@@ -1,10 +1,14 @@
 import { benchJujuHooks, type Result } from "./juju-hooks.js";
+import { benchKafkaConnect } from "./kafka-connect.js";
 
 /**
  * `npm run bench`: speed targets live here, not in unit tests. Prints one line per measure and whether each
  * target holds; exits 1 when one does not.
  */
-const suites: [string, () => Promise<Result[]>][] = [["Juju runtime and test kit", benchJujuHooks]];
+const suites: [string, () => Promise<Result[]>][] = [
+  ["Juju runtime and test kit", benchJujuHooks],
+  ["Kafka Connect client against the emulator", benchKafkaConnect],
+];
 
 let failed = 0;
 for (const [title, run] of suites) {
