@@ -5,7 +5,13 @@
  * example charm's units.
  */
 import { newXid } from "../lib/juju/index.js";
-import { BlackBoxContext, JujuEmulator, type KitEvent, type RunRecord } from "../lib/testing/index.js";
+import {
+  BlackBoxContext,
+  followUpEvent,
+  JujuEmulator,
+  type KitEvent,
+  type RunRecord,
+} from "../lib/testing/index.js";
 import { buildExample, exampleMeta } from "../tests/support/example.js";
 
 const model = new JujuEmulator();
@@ -32,16 +38,7 @@ async function hook(unit: string, event: KitEvent): Promise<RunRecord> {
   console.log(describe(unit, event, r));
   for (const f of r.followUps) {
     if (!model.state.units[f.unit] || !f.unit.startsWith("example-charm/")) continue;
-    queue.push([
-      f.unit,
-      f.kind === "secret-changed"
-        ? { kind: "secret-changed", secretId: f.secretId! }
-        : {
-            kind: "relation-changed",
-            relationId: f.relationId!,
-            ...(f.remoteUnit ? { remoteUnit: f.remoteUnit } : {}),
-          },
-    ]);
+    queue.push([f.unit, followUpEvent(f)]);
   }
   return r;
 }

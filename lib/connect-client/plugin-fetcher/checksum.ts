@@ -46,46 +46,43 @@ function base64ToHex(value: string): string | undefined {
   return BASE64.test(value) ? Buffer.from(value, "base64").toString("hex") : undefined;
 }
 
+/** The `algorithm=value` members of a digest header whose algorithm we compute (names are case-insensitive). */
+function digestMembers(
+  header: string | undefined,
+): { algorithm: OfferedDigest["algorithm"]; value: string }[] {
+  const members: { algorithm: OfferedDigest["algorithm"]; value: string }[] = [];
+  for (const member of header?.split(",") ?? []) {
+    const eq = member.indexOf("=");
+    if (eq < 0) continue;
+    const algorithm = ALGORITHMS[member.slice(0, eq).trim().toLowerCase()];
+    if (algorithm) members.push({ algorithm, value: member.slice(eq + 1).trim() });
+  }
+  return members;
+}
+
 /**
  * RFC 9530 `Repr-Digest: sha-512=:<base64>:, sha-256=:<base64>:` (a structured-field dictionary whose values
  * are byte sequences). Algorithms we do not compute are skipped; a known one we cannot read is kept, unread.
  */
 export function parseReprDigest(header: string | undefined): OfferedDigest[] {
-  if (!header) return [];
-  const offered: OfferedDigest[] = [];
-  for (const member of header.split(",")) {
-    const eq = member.indexOf("=");
-    if (eq < 0) continue;
-    const algorithm = ALGORITHMS[member.slice(0, eq).trim().toLowerCase()];
-    if (!algorithm) continue;
+  return digestMembers(header).map(({ algorithm, value }) => {
     // Parameters (";key=value") may follow the value; they never change what is hashed.
-    const value =
-      member
-        .slice(eq + 1)
-        .split(";")[0]
-        ?.trim() ?? "";
-    const bytes = /^:(.*):$/.exec(value)?.[1];
-    offered.push({
+    const bytes = /^:(.*):$/.exec(value.split(";")[0]?.trim() ?? "")?.[1];
+    return {
       algorithm,
       hex: bytes === undefined ? undefined : base64ToHex(bytes),
-      source: "Repr-Digest header",
-    });
-  }
-  return offered;
+      source: "Repr-Digest header" as const,
+    };
+  });
 }
 
-/** RFC 3230 `Digest: SHA-512=<base64>, SHA-256=<base64>` (algorithm names are case-insensitive). */
+/** RFC 3230 `Digest: SHA-512=<base64>, SHA-256=<base64>`. */
 export function parseDigest(header: string | undefined): OfferedDigest[] {
-  if (!header) return [];
-  const offered: OfferedDigest[] = [];
-  for (const member of header.split(",")) {
-    const eq = member.indexOf("=");
-    if (eq < 0) continue;
-    const algorithm = ALGORITHMS[member.slice(0, eq).trim().toLowerCase()];
-    if (!algorithm) continue;
-    offered.push({ algorithm, hex: base64ToHex(member.slice(eq + 1).trim()), source: "Digest header" });
-  }
-  return offered;
+  return digestMembers(header).map(({ algorithm, value }) => ({
+    algorithm,
+    hex: base64ToHex(value),
+    source: "Digest header" as const,
+  }));
 }
 
 const SHORT = 12;

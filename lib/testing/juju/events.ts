@@ -5,6 +5,7 @@ import type {
   StorageHookKind,
   WorkloadHookKind,
 } from "../../juju/events.js";
+import type { FollowUpEvent } from "./session.js";
 
 /** An event as a test names it; the emulator turns it into the hook environment Juju would build. */
 export type KitEvent =
@@ -69,3 +70,14 @@ export const on = {
     params,
   }),
 };
+
+/** The event a follow-up names, as the unit it wakes would receive it. */
+export function followUpEvent(f: FollowUpEvent): KitEvent {
+  return f.kind === "secret-changed"
+    ? { kind: "secret-changed", secretId: f.secretId! }
+    : {
+        kind: "relation-changed",
+        relationId: f.relationId!,
+        ...(f.remoteUnit ? { remoteUnit: f.remoteUnit } : {}),
+      };
+}

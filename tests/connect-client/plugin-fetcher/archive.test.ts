@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ArchiveChecker,
   type ArchiveEntry,
@@ -11,36 +11,24 @@ import {
   entries,
   gzip,
   paxEntry,
+  pluginFixture,
   sendBody,
   serve,
   type TarEntrySpec,
-  type TestServer,
   tarball,
   tarEntry,
-  tempRoot,
 } from "./support.js";
 
-let server: TestServer | undefined;
-let dirs: { root: string; cleanup(): Promise<void> };
-
-beforeEach(async () => {
-  dirs = await tempRoot();
-});
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await dirs.cleanup();
-});
+const fx = pluginFixture();
 
 async function fetchArchive(
   body: Buffer,
   limits: { maxBytes?: number; maxUnpackedBytes?: number; maxEntries?: number } = {},
 ): Promise<PluginFetchError> {
-  server = await serve((_req, res) => sendBody(res, body));
+  fx.server = await serve((_req, res) => sendBody(res, body));
   const err = await fetchPlugin({
-    url: server.url("/plugin"),
-    pluginRoot: dirs.root,
+    url: fx.server.url("/plugin"),
+    pluginRoot: fx.root,
     relationId: 5,
     ...limits,
   }).then(
@@ -59,12 +47,12 @@ async function expectRefused(specs: TarEntrySpec[], problem: string): Promise<vo
   expect(err).toMatchObject({ kind: "unsafe-archive", transient: false, attempts: 1, relationId: 5 });
   expect(err.problem).toBe(`unsafe archive: ${problem}`);
   expect(err.statusMessage).toBe(
-    `plugin for relation 5: unsafe archive: ${problem} at ${server?.url("/plugin")}; ` +
+    `plugin for relation 5: unsafe archive: ${problem} at ${fx.server?.url("/plugin")}; ` +
       "rebuild the plugin tarball with relative paths inside one directory",
   );
   // Whole archive refused: no plugin directory, no staging directory, no download, nothing outside.
-  expect(await entries(dirs.root)).toEqual([]);
-  expect(await entries(join(dirs.root, ".."))).toEqual(["plugins"]);
+  expect(await entries(fx.root)).toEqual([]);
+  expect(await entries(join(fx.root, ".."))).toEqual(["plugins"]);
 }
 
 describe("unsafe archives are refused whole", () => {
@@ -131,8 +119,8 @@ describe("unsafe archives are refused whole", () => {
       [{ path: "shadow", type: "1", linkpath: "/etc/shadow" }],
       'hardlink "shadow" points outside the plugin directory',
     );
-    await server?.close();
-    server = undefined;
+    await fx.server?.close();
+    fx.server = undefined;
     await expectRefused(
       [{ path: "later", type: "1", linkpath: "plugin/not-yet.jar" }],
       'hardlink "later" does not point to a file earlier in the archive',
@@ -160,14 +148,14 @@ describe("unsafe archives are refused whole", () => {
     const err = await fetchArchive(bomb, { maxBytes: 10_000 });
     expect(err).toMatchObject({ kind: "unsafe-archive", transient: false });
     expect(err.problem).toBe("unsafe archive: archive unpacks to more than 40000 bytes");
-    expect(await entries(dirs.root)).toEqual([]);
+    expect(await entries(fx.root)).toEqual([]);
   });
 
   it("an archive with more entries than maxEntries", async () => {
     const many = tarball(Array.from({ length: 6 }, (_, i) => ({ path: `f${i}`, body: "x" })));
     const err = await fetchArchive(many, { maxEntries: 5 });
     expect(err.problem).toBe("unsafe archive: archive has more than 5 entries");
-    expect(await entries(dirs.root)).toEqual([]);
+    expect(await entries(fx.root)).toEqual([]);
   });
 });
 
@@ -186,14 +174,14 @@ describe("bodies that are not archives", () => {
     expect(err).toMatchObject({ kind: "not-an-archive", transient: false, attempts: 1 });
     expect(err.problem).toBe(`download is not a tar or gzip-compressed tar archive (${detail})`);
     expect(err.fix).toBe("serve a .tar or .tar.gz at plugin-url");
-    expect(await entries(dirs.root)).toEqual([]);
+    expect(await entries(fx.root)).toEqual([]);
   });
 
   it("gzip around something that is not tar", async () => {
     const err = await fetchArchive(gzip(Buffer.from("just some text, compressed\n".repeat(40))));
     expect(err.kind).toBe("not-an-archive");
     expect(err.problem).toContain("TAR_ENTRY_INVALID: checksum failure");
-    expect(await entries(dirs.root)).toEqual([]);
+    expect(await entries(fx.root)).toEqual([]);
   });
 
   it("a tarball cut short inside an entry", async () => {
@@ -201,7 +189,7 @@ describe("bodies that are not archives", () => {
     const err = await fetchArchive(whole.subarray(0, 1536));
     expect(err.kind).toBe("not-an-archive");
     expect(err.problem).toContain("Truncated input");
-    expect(await entries(dirs.root)).toEqual([]);
+    expect(await entries(fx.root)).toEqual([]);
   });
 });
 

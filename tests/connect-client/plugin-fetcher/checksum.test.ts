@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rm } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { parseDigest, parseReprDigest } from "../../../lib/connect-client/plugin-fetcher/checksum.js";
 import {
   digestHeaders,
@@ -7,29 +8,9 @@ import {
   parsePluginUrl,
   withSha512Fragment,
 } from "../../../lib/connect-client/plugin-fetcher/index.js";
-import {
-  entries,
-  pluginTarball,
-  sendBody,
-  serve,
-  sha256,
-  sha512,
-  type TestServer,
-  tempRoot,
-} from "./support.js";
+import { entries, pluginFixture, pluginTarball, sendBody, serve, sha256, sha512 } from "./support.js";
 
-let server: TestServer | undefined;
-let dirs: { root: string; cleanup(): Promise<void> };
-
-beforeEach(async () => {
-  dirs = await tempRoot();
-});
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await dirs.cleanup();
-});
+const fx = pluginFixture();
 
 const body = pluginTarball();
 const goodSha512 = sha512(body);
@@ -37,9 +18,9 @@ const otherSha512 = sha512(Buffer.from("something else"));
 const b64 = (hex: string) => Buffer.from(hex, "hex").toString("base64");
 
 async function fetchWith(headers: Record<string, string>, url = "/plugin") {
-  server = await serve((_req, res) => sendBody(res, body, headers));
-  const fullUrl = url.startsWith("/") ? server.url(url) : url;
-  return fetchPlugin({ url: fullUrl, pluginRoot: dirs.root, relationId: 9 });
+  fx.server = await serve((_req, res) => sendBody(res, body, headers));
+  const fullUrl = url.startsWith("/") ? fx.server.url(url) : url;
+  return fetchPlugin({ url: fullUrl, pluginRoot: fx.root, relationId: 9 });
 }
 
 async function checksumFailure(promise: Promise<unknown>): Promise<PluginFetchError> {
@@ -50,30 +31,30 @@ async function checksumFailure(promise: Promise<unknown>): Promise<PluginFetchEr
   expect(err).toBeInstanceOf(PluginFetchError);
   expect(err).toMatchObject({ kind: "checksum", transient: false, attempts: 1, relationId: 9 });
   // Nothing extracted, nothing left over; and one request: a mismatch is not retried.
-  expect(await entries(dirs.root)).toEqual([]);
-  expect(server?.requests).toHaveLength(1);
+  expect(await entries(fx.root)).toEqual([]);
+  expect(fx.server?.requests).toHaveLength(1);
   return err as PluginFetchError;
 }
 
 describe("checksums offered by the requirer or the server", () => {
   it("accepts a download matching the plugin-url fragment, which is never sent to the server", async () => {
-    server = await serve((_req, res) => sendBody(res, body));
+    fx.server = await serve((_req, res) => sendBody(res, body));
     const got = await fetchPlugin({
-      url: withSha512Fragment(server.url("/plugin"), goodSha512.toUpperCase()),
-      pluginRoot: dirs.root,
+      url: withSha512Fragment(fx.server.url("/plugin"), goodSha512.toUpperCase()),
+      pluginRoot: fx.root,
       relationId: 9,
     });
     expect(got.sha512).toBe(goodSha512);
-    expect(server.requests.map((r) => r.url)).toEqual(["/plugin"]);
+    expect(fx.server.requests.map((r) => r.url)).toEqual(["/plugin"]);
   });
 
   it("refuses a download not matching the fragment, naming the source with short prefixes only", async () => {
-    server = await serve((_req, res) => sendBody(res, body));
-    const url = withSha512Fragment(server.url("/plugin"), otherSha512);
-    const err = await checksumFailure(fetchPlugin({ url, pluginRoot: dirs.root, relationId: 9 }));
+    fx.server = await serve((_req, res) => sendBody(res, body));
+    const url = withSha512Fragment(fx.server.url("/plugin"), otherSha512);
+    const err = await checksumFailure(fetchPlugin({ url, pluginRoot: fx.root, relationId: 9 }));
     expect(err.statusMessage).toBe(
       `plugin for relation 9: sha-512 from the plugin-url fragment (${otherSha512.slice(0, 12)}…) does not match ` +
-        `the download (${goodSha512.slice(0, 12)}…) at ${server.url("/plugin")}; fix the sha512 in plugin-url or the served file`,
+        `the download (${goodSha512.slice(0, 12)}…) at ${fx.server.url("/plugin")}; fix the sha512 in plugin-url or the served file`,
     );
     expect(err.statusMessage).not.toContain(otherSha512.slice(0, 13));
   });
@@ -105,18 +86,18 @@ describe("checksums offered by the requirer or the server", () => {
 
   it("accepts the digestHeaders() a requirer's server sends, and refuses a wrong RFC 3230 Digest", async () => {
     expect((await fetchWith(digestHeaders(goodSha512))).sha512).toBe(goodSha512);
-    await server?.close();
-    await dirs.cleanup();
+    await fx.server?.close();
+    await rm(fx.root, { recursive: true, force: true });
     const err = await checksumFailure(fetchWith({ Digest: `SHA-512=${b64(otherSha512)}` }));
     expect(err.problem).toMatch(/^sha-512 from the Digest header/);
   });
 
   it("checks every source: a good fragment does not excuse a wrong header", async () => {
-    server = await serve((_req, res) =>
+    fx.server = await serve((_req, res) =>
       sendBody(res, body, { digest: `sha-256=${b64(sha256(Buffer.from("x")))}` }),
     );
-    const url = withSha512Fragment(server.url("/plugin"), goodSha512);
-    const err = await checksumFailure(fetchPlugin({ url, pluginRoot: dirs.root, relationId: 9 }));
+    const url = withSha512Fragment(fx.server.url("/plugin"), goodSha512);
+    const err = await checksumFailure(fetchPlugin({ url, pluginRoot: fx.root, relationId: 9 }));
     expect(err.problem).toMatch(/^sha-256 from the Digest header/);
   });
 });

@@ -1,25 +1,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   fetchPlugin,
   pluginDirName,
   removePluginDirs,
 } from "../../../lib/connect-client/plugin-fetcher/index.js";
-import { entries, pluginTarball, sendBody, serve, type TestServer, tempRoot } from "./support.js";
+import { entries, pluginFixture, pluginTarball, sendBody, serve } from "./support.js";
 
-let server: TestServer | undefined;
-let dirs: { root: string; cleanup(): Promise<void> };
-
-beforeEach(async () => {
-  dirs = await tempRoot();
-});
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await dirs.cleanup();
-});
+const fx = pluginFixture();
 
 describe("plugin directories", () => {
   it("names a directory after the relation and the first 16 hex of the sha512", () => {
@@ -36,17 +25,17 @@ describe("plugin directories", () => {
       "relation-8-aaaaaaaaaaaaaaaa",
       "other-plugin",
     ];
-    for (const name of names) await mkdir(join(dirs.root, name, "sub"), { recursive: true });
-    await writeFile(join(dirs.root, ".relation-7-0123456789ab.download"), "partial");
-    const removed = await removePluginDirs(dirs.root, 7);
-    expect(removed.map((p) => p.slice(dirs.root.length + 1))).toEqual([
+    for (const name of names) await mkdir(join(fx.root, name, "sub"), { recursive: true });
+    await writeFile(join(fx.root, ".relation-7-0123456789ab.download"), "partial");
+    const removed = await removePluginDirs(fx.root, 7);
+    expect(removed.map((p) => p.slice(fx.root.length + 1))).toEqual([
       ".relation-7-0123456789ab.download",
       ".relation-7-0123456789ab.extract",
       "relation-7-aaaaaaaaaaaaaaaa",
       "relation-7-bbbbbbbbbbbbbbbb",
       `relation-7-${"c".repeat(64)}`,
     ]);
-    expect(await entries(dirs.root)).toEqual([
+    expect(await entries(fx.root)).toEqual([
       "other-plugin",
       "relation-70-aaaaaaaaaaaaaaaa",
       "relation-8-aaaaaaaaaaaaaaaa",
@@ -54,21 +43,21 @@ describe("plugin directories", () => {
   });
 
   it("removePluginDirs tolerates a missing root", async () => {
-    expect(await removePluginDirs(join(dirs.root, "missing"), 1)).toEqual([]);
+    expect(await removePluginDirs(join(fx.root, "missing"), 1)).toEqual([]);
   });
 
   it("swaps a relation to new content: the old directory goes only when the caller says so", async () => {
     let version = "1";
-    server = await serve((_req, res) => sendBody(res, pluginTarball(version)));
-    const old = await fetchPlugin({ url: server.url("/p"), pluginRoot: dirs.root, relationId: 2 });
+    fx.server = await serve((_req, res) => sendBody(res, pluginTarball(version)));
+    const old = await fetchPlugin({ url: fx.server.url("/p"), pluginRoot: fx.root, relationId: 2 });
     version = "2";
-    const current = await fetchPlugin({ url: server.url("/p"), pluginRoot: dirs.root, relationId: 2 });
-    expect((await entries(dirs.root)).sort()).toEqual(
+    const current = await fetchPlugin({ url: fx.server.url("/p"), pluginRoot: fx.root, relationId: 2 });
+    expect((await entries(fx.root)).sort()).toEqual(
       [old.dir, current.dir].map((d) => d.split("/").pop()).sort(),
     );
-    expect(await removePluginDirs(dirs.root, 2, { except: current.dir })).toEqual([old.dir]);
-    expect(await entries(dirs.root)).toEqual([current.dir.split("/").pop()]);
+    expect(await removePluginDirs(fx.root, 2, { except: current.dir })).toEqual([old.dir]);
+    expect(await entries(fx.root)).toEqual([current.dir.split("/").pop()]);
     // `except` also takes a bare name.
-    expect(await removePluginDirs(dirs.root, 2, { except: pluginDirName(2, current.sha512) })).toEqual([]);
+    expect(await removePluginDirs(fx.root, 2, { except: pluginDirName(2, current.sha512) })).toEqual([]);
   });
 });

@@ -1,32 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type FetchPluginOptions,
   fetchPlugin,
   PluginFetchError,
 } from "../../../lib/connect-client/plugin-fetcher/index.js";
-import {
-  entries,
-  pluginTarball,
-  recordingSleep,
-  sendBody,
-  serve,
-  sha512,
-  type TestServer,
-  tempRoot,
-} from "./support.js";
+import { entries, pluginFixture, pluginTarball, recordingSleep, sendBody, serve, sha512 } from "./support.js";
 
-let server: TestServer | undefined;
-let dirs: { root: string; cleanup(): Promise<void> };
-
-beforeEach(async () => {
-  dirs = await tempRoot();
-});
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await dirs.cleanup();
-});
+const fx = pluginFixture();
 
 const body = pluginTarball();
 
@@ -35,7 +15,7 @@ function fetchFrom(url: string, extra: Partial<FetchPluginOptions> = {}) {
   const { sleep, waits } = recordingSleep();
   const run = fetchPlugin({
     url,
-    pluginRoot: dirs.root,
+    pluginRoot: fx.root,
     relationId: 7,
     backoffMs: 10,
     timeoutMs: 2_000,
@@ -56,88 +36,88 @@ async function failure(promise: Promise<unknown>): Promise<PluginFetchError> {
 
 /** After a failure nothing is left under the plugin root: no download, no staging directory. */
 async function expectNothingLeft(): Promise<void> {
-  expect(await entries(dirs.root)).toEqual([]);
+  expect(await entries(fx.root)).toEqual([]);
 }
 
 describe("status codes and retries", () => {
   it("treats 404 as permanent: one request, a blocked status naming relation, URL and fix", async () => {
-    server = await serve((_req, res) => res.writeHead(404).end("no such plugin"));
-    const { run, waits } = fetchFrom(server.url("/plugin"));
+    fx.server = await serve((_req, res) => res.writeHead(404).end("no such plugin"));
+    const { run, waits } = fetchFrom(fx.server.url("/plugin"));
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "http-status", transient: false, attempts: 1, relationId: 7 });
     expect(err.statusMessage).toBe(
-      `plugin for relation 7: server answered 404 Not Found at ${server.url("/plugin")}; check plugin-url`,
+      `plugin for relation 7: server answered 404 Not Found at ${fx.server.url("/plugin")}; check plugin-url`,
     );
     expect(err.jujuStatus).toBe("blocked");
-    expect(server.requests).toHaveLength(1);
+    expect(fx.server.requests).toHaveLength(1);
     expect(waits).toEqual([]);
     await expectNothingLeft();
   });
 
   it("retries 503 and succeeds on the next try", async () => {
-    server = await serve((_req, res, n) => (n === 1 ? res.writeHead(503).end() : sendBody(res, body)));
-    const { run, waits } = fetchFrom(server.url("/plugin"));
+    fx.server = await serve((_req, res, n) => (n === 1 ? res.writeHead(503).end() : sendBody(res, body)));
+    const { run, waits } = fetchFrom(fx.server.url("/plugin"));
     const got = await run;
     expect(got.sha512).toBe(sha512(body));
-    expect(server.requests).toHaveLength(2);
+    expect(fx.server.requests).toHaveLength(2);
     expect(waits).toEqual([10]);
   });
 
   it("honours Retry-After on 429, within the backoff cap", async () => {
-    server = await serve((_req, res, n) =>
+    fx.server = await serve((_req, res, n) =>
       n === 1 ? res.writeHead(429, { "retry-after": "3" }).end() : sendBody(res, body),
     );
-    const { run, waits } = fetchFrom(server.url("/plugin"), { backoffCapMs: 2_500 });
+    const { run, waits } = fetchFrom(fx.server.url("/plugin"), { backoffCapMs: 2_500 });
     await run;
     expect(waits).toEqual([2_500]);
   });
 
   it("gives up after `attempts` transient failures, still transient (a waiting status)", async () => {
-    server = await serve((_req, res) => res.writeHead(503).end());
-    const { run, waits } = fetchFrom(server.url("/plugin"), { attempts: 3 });
+    fx.server = await serve((_req, res) => res.writeHead(503).end());
+    const { run, waits } = fetchFrom(fx.server.url("/plugin"), { attempts: 3 });
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "http-status", transient: true, attempts: 3 });
     expect(err.jujuStatus).toBe("waiting");
     expect(err.statusMessage).toBe(
-      `plugin for relation 7: server answered 503 Service Unavailable at ${server.url("/plugin")} after 3 attempts; will retry`,
+      `plugin for relation 7: server answered 503 Service Unavailable at ${fx.server.url("/plugin")} after 3 attempts; will retry`,
     );
-    expect(server.requests).toHaveLength(3);
+    expect(fx.server.requests).toHaveLength(3);
     expect(waits).toEqual([10, 20]);
     await expectNothingLeft();
   });
 
   it("uses the default schedule: 4 tries, 500 ms doubling", async () => {
-    server = await serve((_req, res) => res.writeHead(500).end());
+    fx.server = await serve((_req, res) => res.writeHead(500).end());
     const { sleep, waits } = recordingSleep();
     const err = await failure(
-      fetchPlugin({ url: server.url("/p"), pluginRoot: dirs.root, relationId: 1, sleep }),
+      fetchPlugin({ url: fx.server.url("/p"), pluginRoot: fx.root, relationId: 1, sleep }),
     );
     expect(err.attempts).toBe(4);
     expect(waits).toEqual([500, 1000, 2000]);
   });
 
   it("retries a body cut short (socket destroyed halfway) and then succeeds", async () => {
-    server = await serve((_req, res, n) => {
+    fx.server = await serve((_req, res, n) => {
       if (n > 1) return sendBody(res, body);
       res.writeHead(200, { "content-length": String(body.length) });
       res.write(body.subarray(0, body.length / 2), () => res.socket?.destroy());
     });
-    const { run } = fetchFrom(server.url("/plugin"));
+    const { run } = fetchFrom(fx.server.url("/plugin"));
     const got = await run;
     expect(got.sha512).toBe(sha512(body));
-    expect(server.requests).toHaveLength(2);
-    expect(await entries(dirs.root)).toEqual([`relation-7-${sha512(body).slice(0, 16)}`]);
+    expect(fx.server.requests).toHaveLength(2);
+    expect(await entries(fx.root)).toEqual([`relation-7-${sha512(body).slice(0, 16)}`]);
   });
 
   it("treats a chunked body whose connection dies as transient, and fails after the tries", async () => {
-    server = await serve((_req, res) => {
+    fx.server = await serve((_req, res) => {
       res.writeHead(200);
       res.write(body.subarray(0, 600), () => res.socket?.destroy());
     });
-    const { run } = fetchFrom(server.url("/plugin"), { attempts: 2 });
+    const { run } = fetchFrom(fx.server.url("/plugin"), { attempts: 2 });
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "network", transient: true, attempts: 2 });
-    expect(server.requests).toHaveLength(2);
+    expect(fx.server.requests).toHaveLength(2);
     await expectNothingLeft();
   });
 
@@ -154,47 +134,47 @@ describe("status codes and retries", () => {
 
 describe("size limits", () => {
   it("refuses a Content-Length over maxBytes before reading the body", async () => {
-    server = await serve((_req, res) => sendBody(res, Buffer.alloc(5_000)));
-    const { run } = fetchFrom(server.url("/plugin"), { maxBytes: 1_000 });
+    fx.server = await serve((_req, res) => sendBody(res, Buffer.alloc(5_000)));
+    const { run } = fetchFrom(fx.server.url("/plugin"), { maxBytes: 1_000 });
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "too-large", transient: false, attempts: 1 });
     expect(err.problem).toBe("download exceeds the 1000 bytes limit (Content-Length 5000)");
-    expect(server.requests).toHaveLength(1);
+    expect(fx.server.requests).toHaveLength(1);
     await expectNothingLeft();
   });
 
   it("stops a chunked body (no Content-Length) as soon as it passes maxBytes", async () => {
-    server = await serve((_req, res) => {
+    fx.server = await serve((_req, res) => {
       res.writeHead(200, { "content-type": "application/x-tar" });
       for (let i = 0; i < 8; i++) res.write(Buffer.alloc(1024, i));
       res.end();
     });
-    const { run } = fetchFrom(server.url("/plugin"), { maxBytes: 4 * 1024 });
+    const { run } = fetchFrom(fx.server.url("/plugin"), { maxBytes: 4 * 1024 });
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "too-large", transient: false });
     expect(err.problem).toBe("download exceeds the 4 KiB limit (while streaming)");
-    expect(server.requests).toHaveLength(1);
+    expect(fx.server.requests).toHaveLength(1);
     await expectNothingLeft();
   });
 });
 
 describe("timeouts and aborts", () => {
   it("times out a server that never answers (transient, retried)", async () => {
-    server = await serve(() => undefined);
-    const { run } = fetchFrom(server.url("/plugin"), { timeoutMs: 100, attempts: 2 });
+    fx.server = await serve(() => undefined);
+    const { run } = fetchFrom(fx.server.url("/plugin"), { timeoutMs: 100, attempts: 2 });
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "timeout", transient: true, attempts: 2 });
     expect(err.problem).toBe("server did not answer within 0.1 s");
-    expect(server.requests).toHaveLength(2);
+    expect(fx.server.requests).toHaveLength(2);
     await expectNothingLeft();
   });
 
   it("times out a server that sends headers and then stalls", async () => {
-    server = await serve((_req, res) => {
+    fx.server = await serve((_req, res) => {
       res.writeHead(200, { "content-length": String(body.length) });
       res.write(body.subarray(0, 512));
     });
-    const { run } = fetchFrom(server.url("/plugin"), { timeoutMs: 100, attempts: 1 });
+    const { run } = fetchFrom(fx.server.url("/plugin"), { timeoutMs: 100, attempts: 1 });
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "timeout", transient: true, attempts: 1 });
     expect(err.problem).toBe("download did not finish within 0.1 s");
@@ -203,34 +183,34 @@ describe("timeouts and aborts", () => {
 
   it("stops at once when the signal aborts mid-download, and cleans up", async () => {
     const controller = new AbortController();
-    server = await serve((_req, res) => {
+    fx.server = await serve((_req, res) => {
       res.writeHead(200, { "content-length": String(body.length) });
       res.write(body.subarray(0, 512), () => controller.abort());
     });
-    const { run } = fetchFrom(server.url("/plugin"), { signal: controller.signal });
+    const { run } = fetchFrom(fx.server.url("/plugin"), { signal: controller.signal });
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "aborted", attempts: 1 });
-    expect(server.requests).toHaveLength(1);
+    expect(fx.server.requests).toHaveLength(1);
     await expectNothingLeft();
   });
 
   it("makes no request when the signal is already aborted", async () => {
-    server = await serve((_req, res) => sendBody(res, body));
-    const { run } = fetchFrom(server.url("/plugin"), { signal: AbortSignal.abort() });
+    fx.server = await serve((_req, res) => sendBody(res, body));
+    const { run } = fetchFrom(fx.server.url("/plugin"), { signal: AbortSignal.abort() });
     expect(await failure(run)).toMatchObject({ kind: "aborted", attempts: 0 });
-    expect(server.requests).toHaveLength(0);
+    expect(fx.server.requests).toHaveLength(0);
   });
 
   it("stops during the backoff when the signal aborts (default sleep)", async () => {
     const controller = new AbortController();
-    server = await serve((_req, res) => {
+    fx.server = await serve((_req, res) => {
       res.writeHead(503).end();
       setTimeout(() => controller.abort(), 20);
     });
     const err = await failure(
       fetchPlugin({
-        url: server.url("/plugin"),
-        pluginRoot: dirs.root,
+        url: fx.server.url("/plugin"),
+        pluginRoot: fx.root,
         relationId: 7,
         backoffMs: 60_000,
         backoffCapMs: 60_000,
@@ -238,47 +218,47 @@ describe("timeouts and aborts", () => {
       }),
     );
     expect(err).toMatchObject({ kind: "aborted", attempts: 1 });
-    expect(server.requests).toHaveLength(1);
+    expect(fx.server.requests).toHaveLength(1);
   });
 });
 
 describe("redirects and credentials", () => {
   it("follows redirects (relative and absolute) to the plugin", async () => {
-    server = await serve((req, res) => {
+    fx.server = await serve((req, res) => {
       if (req.url === "/a") return res.writeHead(301, { location: "/b" }).end();
-      if (req.url === "/b") return res.writeHead(307, { location: `${server?.origin}/plugin` }).end();
+      if (req.url === "/b") return res.writeHead(307, { location: `${fx.server?.origin}/plugin` }).end();
       sendBody(res, body);
     });
-    const { run } = fetchFrom(server.url("/a"));
+    const { run } = fetchFrom(fx.server.url("/a"));
     expect((await run).sha512).toBe(sha512(body));
-    expect(server.requests.map((r) => r.url)).toEqual(["/a", "/b", "/plugin"]);
+    expect(fx.server.requests.map((r) => r.url)).toEqual(["/a", "/b", "/plugin"]);
   });
 
   it("stops a redirect loop after maxRedirects", async () => {
-    server = await serve((_req, res) => res.writeHead(302, { location: "/again" }).end());
-    const { run } = fetchFrom(server.url("/start"), { maxRedirects: 3 });
+    fx.server = await serve((_req, res) => res.writeHead(302, { location: "/again" }).end());
+    const { run } = fetchFrom(fx.server.url("/start"), { maxRedirects: 3 });
     const err = await failure(run);
     expect(err).toMatchObject({ kind: "redirect", transient: false });
     expect(err.problem).toBe("more than 3 redirects");
-    expect(server.requests).toHaveLength(4);
+    expect(fx.server.requests).toHaveLength(4);
   });
 
   it("refuses a redirect to a scheme other than http(s)", async () => {
-    server = await serve((_req, res) => res.writeHead(302, { location: "file:///etc/passwd" }).end());
-    const err = await failure(fetchFrom(server.url("/start")).run);
+    fx.server = await serve((_req, res) => res.writeHead(302, { location: "file:///etc/passwd" }).end());
+    const err = await failure(fetchFrom(fx.server.url("/start")).run);
     expect(err).toMatchObject({ kind: "redirect", transient: false });
     expect(err.problem).toContain("file:");
   });
 
   it("sends userinfo as Basic auth but never shows it (nor a query) in messages", async () => {
-    server = await serve((_req, res) => res.writeHead(403).end());
-    const url = server.url("/plugin?token=hunter2").replace("http://", "http://alice:s3cr%40t@");
+    fx.server = await serve((_req, res) => res.writeHead(403).end());
+    const url = fx.server.url("/plugin?token=hunter2").replace("http://", "http://alice:s3cr%40t@");
     const err = await failure(fetchFrom(url).run);
-    expect(server.requests[0]?.headers.authorization).toBe(
+    expect(fx.server.requests[0]?.headers.authorization).toBe(
       `Basic ${Buffer.from("alice:s3cr@t").toString("base64")}`,
     );
     expect(err.statusMessage).toBe(
-      `plugin for relation 7: server answered 403 Forbidden at ${server.url("/plugin")}?…; check plugin-url`,
+      `plugin for relation 7: server answered 403 Forbidden at ${fx.server.url("/plugin")}?…; check plugin-url`,
     );
     for (const text of [err.message, err.statusMessage, err.url ?? "", String(err.stack)]) {
       expect(text).not.toMatch(/alice|s3cr|hunter2/);
@@ -288,10 +268,10 @@ describe("redirects and credentials", () => {
   it("drops credentials on a redirect to another origin", async () => {
     const other = await serve((_req, res) => sendBody(res, body));
     try {
-      server = await serve((_req, res) => res.writeHead(302, { location: other.url("/plugin") }).end());
-      const url = server.url("/start").replace("http://", "http://alice:pw@");
+      fx.server = await serve((_req, res) => res.writeHead(302, { location: other.url("/plugin") }).end());
+      const url = fx.server.url("/start").replace("http://", "http://alice:pw@");
       await fetchFrom(url).run;
-      expect(server.requests[0]?.headers.authorization).toBeDefined();
+      expect(fx.server.requests[0]?.headers.authorization).toBeDefined();
       expect(other.requests[0]?.headers.authorization).toBeUndefined();
     } finally {
       await other.close();

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { afterEach, beforeEach } from "vitest";
 
 /**
  * Test helpers: tarballs written header by header (so hostile entries can be built: tar refuses to create
@@ -184,4 +185,28 @@ export async function entries(dir: string): Promise<string[]> {
 export function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
   const waits: number[] = [];
   return { waits, sleep: async (ms) => void waits.push(ms) };
+}
+
+/**
+ * Per-test fixture: a fresh plugin root before each test, and after it the test's server (if it set one) closed
+ * and the root removed.
+ */
+export function pluginFixture(): { server: TestServer | undefined; readonly root: string } {
+  let dirs: { root: string; cleanup(): Promise<void> } | undefined;
+  const fx = {
+    server: undefined as TestServer | undefined,
+    get root(): string {
+      if (!dirs) throw new Error("pluginFixture().root is only set inside a test");
+      return dirs.root;
+    },
+  };
+  beforeEach(async () => {
+    dirs = await tempRoot();
+  });
+  afterEach(async () => {
+    await fx.server?.close();
+    fx.server = undefined;
+    await dirs?.cleanup();
+  });
+  return fx;
 }

@@ -1,5 +1,11 @@
 import type { Charm, CharmMeta } from "../../../lib/juju/index.js";
-import { Context, JujuEmulator, type KitEvent, type RunRecord } from "../../../lib/testing/index.js";
+import {
+  Context,
+  followUpEvent,
+  JujuEmulator,
+  type KitEvent,
+  type RunRecord,
+} from "../../../lib/testing/index.js";
 
 /**
  * A long-lived emulated model with several charms, run in-process: each hook's follow-up events (relation data
@@ -26,18 +32,7 @@ export class TestModel {
     const record = await ctx.runOn(this.juju, unit, event);
     this.records.push({ unit, event, record });
     if (!record.committed) throw new Error(`${unit} ${event.kind} failed: ${record.stderr}`);
-    for (const f of record.followUps) {
-      this.queue.push([
-        f.unit,
-        f.kind === "secret-changed"
-          ? { kind: "secret-changed", secretId: f.secretId! }
-          : {
-              kind: "relation-changed",
-              relationId: f.relationId!,
-              ...(f.remoteUnit ? { remoteUnit: f.remoteUnit } : {}),
-            },
-      ]);
-    }
+    for (const f of record.followUps) this.queue.push([f.unit, followUpEvent(f)]);
     return record;
   }
 
