@@ -1,4 +1,5 @@
 export * from "./plugin-fetcher/index.js";
+export * from "./plugin-installs.js";
 export * from "./provider.js";
 export * from "./requirer.js";
 export * from "./secret-groups.js";

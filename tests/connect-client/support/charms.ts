@@ -3,7 +3,10 @@ import {
   ConnectClientRequirer,
   type Connection,
   needsIntervention,
+  PluginInstaller,
+  type PluginInstallerOptions,
   type ProviderEvent,
+  pluginInstallStatus,
   type RequirerEvent,
 } from "../../../lib/connect-client/index.js";
 import type { Charm, CharmMeta, Hook } from "../../../lib/juju/index.js";
@@ -125,3 +128,44 @@ export const kafkaConnectCharm: Charm<typeof kafkaConnectMeta> = async (hook) =>
   if (await hook.isLeader()) await publishAll(hook, provider);
   await hook.setUnitStatus("active", "");
 };
+
+/**
+ * The Kafka Connect charm again, now installing plugins the way a real provider must before it hands out
+ * credentials: every unit keeps each relation's plugin installed, retrying on later hooks.
+ */
+export function kafkaConnectWithPlugins(
+  pluginRoot: string,
+  fetch: PluginInstallerOptions["fetch"],
+): Charm<typeof kafkaConnectMeta> {
+  return async (hook) => {
+    const provider = new ConnectClientProvider(hook);
+    const installer = new PluginInstaller(hook, { pluginRoot, fetch });
+    for (const e of await provider.events()) {
+      await hook.log.info(`event ${describeProviderEvent(e)}`);
+      if (e.kind === "integration-broken") {
+        const removed = await installer.remove(e.relationId);
+        await hook.log.info(`removed ${removed.length} plugin directories`);
+        if (await hook.isLeader()) await provider.cleanup(e.relationId);
+      }
+    }
+    const requests = (await provider.requests()).flatMap((s) => (s.ok ? [s.request] : []));
+    const outcomes = await installer.ensure(requests);
+    for (const o of outcomes) {
+      if (o.state === "installed" && o.changed)
+        await hook.log.info(`installed ${o.relationId} ${o.plugin.dir}`);
+    }
+    if (await hook.isLeader()) {
+      const config = await hook.config();
+      for (const o of outcomes) {
+        if (o.state === "failed") continue; // credentials only once the plugin is in place
+        await provider.publish(o.relationId, {
+          endpoints: config.endpoints.split(","),
+          username: `relation-${o.relationId.split(":")[1]}`,
+          password: config.password,
+        });
+      }
+    }
+    const status = pluginInstallStatus(outcomes);
+    await hook.setUnitStatus(status?.status ?? "active", status?.message ?? "");
+  };
+}
