@@ -212,7 +212,7 @@ function textMessage(status: number, text: string): string {
 /** Classifies a non-success answer by status and the worker's message (the only way to tell 409s apart). */
 export function classifyResponse(status: number, text: string, route: RouteFacts = {}): ResponseFailure {
   const parsed = parseErrorMessage(text);
-  const message = parsed ? parsed.message : textMessage(status, text);
+  const message = redactConfigEcho(parsed ? parsed.message : textMessage(status, text));
   const base = { status, message, ...(parsed ? { errorCode: parsed.errorCode } : {}) };
 
   if (status === 401) return { ...base, kind: "unauthorized" };
@@ -288,23 +288,28 @@ function classifyConflict(message: string): Classified {
   return { kind: "conflict" };
 }
 
-function classifyBadRequest(message: string): Classified & { message?: string } {
+function classifyBadRequest(message: string): Classified {
   const configErrors = parseInvalidConfigMessage(message);
   if (configErrors) return { kind: "invalid-config", configErrors };
   if (message.startsWith("Connectors must be in the STOPPED state before their offsets can be modified")) {
     return { kind: "bad-request", variant: "connector-not-stopped" };
   }
-  if (/^Connector config \{.*\} contains no connector type$/s.test(message)) {
-    // The worker echoes the whole config map, secrets included: keep the shape, drop the values.
-    return {
-      kind: "bad-request",
-      variant: "no-connector-type",
-      message: "Connector config {…} contains no connector type",
-    };
-  }
+  if (message === REDACTED_NO_CONNECTOR_TYPE) return { kind: "bad-request", variant: "no-connector-type" };
   if (message.startsWith("Connector name configuration ("))
     return { kind: "bad-request", variant: "name-mismatch" };
   return { kind: "bad-request" };
+}
+
+const NO_CONNECTOR_TYPE = /Connector config \{.*\} contains no connector type/s;
+const REDACTED_NO_CONNECTOR_TYPE = "Connector config {…} contains no connector type";
+
+/**
+ * The worker echoes the whole config map, secrets included, when `connector.class` is missing: a config
+ * write answers it as a 400, the validate endpoint as a 500 prefixed with the exception's class name. Keep
+ * the shape, drop the values.
+ */
+function redactConfigEcho(message: string): string {
+  return message.replace(NO_CONNECTOR_TYPE, REDACTED_NO_CONNECTOR_TYPE);
 }
 
 /**

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { admits, type Credentials, formatCredentials, parseBasicAuth, parseProperties } from "./auth.js";
 import { tasksMax } from "./config.js";
-import { errorBody, RestError } from "./errors.js";
+import { errorBody, MSG, notJsonMessage, RestError } from "./errors.js";
 import { type FaultSpec, FaultTable } from "./faults.js";
 import { builtInPlugins, extractPluginTarball, type PluginDescriptor, scanPluginPath } from "./plugins.js";
 import type { RequestRecord } from "./record.js";
@@ -751,15 +751,19 @@ export class ClusterEngine implements KafkaConnectCluster {
     return reply;
   }
 
-  /** An internal hop (RestClient forwarding a request to another worker), recorded there as forwarded. */
+  /**
+   * An internal hop (RestClient forwarding a request to another worker), recorded there as forwarded. A JSON
+   * error is relayed as it came; RestClient reads every error body as an ErrorMessage, so one that is not JSON
+   * (the basic-auth 401 of a leader that has not re-read new credentials) fails to parse and becomes a 500.
+   */
   async dispatch(from: number, to: number, incoming: Incoming): Promise<Reply> {
     const target = this.workers[to];
     if (!target?.running)
-      throw new RestError(
-        500,
-        "IO Error trying to forward REST request: java.net.ConnectException: Connection refused",
-      );
-    return this.serve(to, { ...incoming, forwardedFrom: from });
+      throw new RestError(500, MSG.forwardIoError("java.net.ConnectException: Connection refused"));
+    const reply = await this.serve(to, { ...incoming, forwardedFrom: from });
+    if (reply.status >= 400 && reply.text !== undefined)
+      throw new RestError(500, MSG.forwardIoError(notJsonMessage(reply.text)));
+    return reply;
   }
 
   /** Whether a worker admits the credentials a request presents (null: basic auth is off). */

@@ -70,7 +70,18 @@ export const MSG = {
   healthy: "Worker has completed startup and is ready to handle requests.",
   starting: "Worker is still starting up.",
   requestTimedOut: "Request timed out",
+  /** RestClient's wrapper for an IOException while forwarding: connection refused, an error body not JSON. */
+  forwardIoError: (cause: string) => `IO Error trying to forward REST request: ${cause}`,
 } as const;
+
+/**
+ * Roughly Jackson's JsonParseException text for a body that is not JSON (the exact wording, and the source
+ * location Jackson appends, vary by version).
+ */
+export function notJsonMessage(text: string): string {
+  const token = /^[^\s{}[\],:"]*/.exec(text.trimStart())?.[0] ?? "";
+  return `Unrecognized token '${token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`;
+}
 
 /** The 400 a config write gets when validation finds errors; the hint's path changed in 2.5. */
 export function invalidConfigMessage(errors: readonly string[], modernHint: boolean): string {
