@@ -8,7 +8,7 @@ import {
 } from "./plugin-fetcher/index.js";
 import type { IntegrationRequest } from "./provider.js";
 import { DEFAULT_ENDPOINT } from "./requirer.js";
-import { SeenStore } from "./seen.js";
+import { SeenStore, stored } from "./seen.js";
 
 /** A plugin this unit installed for a relation, and from which URL. */
 export interface InstalledPlugin {
@@ -49,7 +49,11 @@ export class PluginInstaller {
     hook: Hook,
     private readonly options: PluginInstallerOptions,
   ) {
-    this.seen = new SeenStore(hook, `${options.endpoint ?? DEFAULT_ENDPOINT}.plugin`);
+    this.seen = new SeenStore(hook, `${options.endpoint ?? DEFAULT_ENDPOINT}.plugin`, (v) => {
+      const o = stored.object(v);
+      const [pluginUrl, dir, sha512] = [o?.pluginUrl, o?.dir, o?.sha512].map(stored.string);
+      return pluginUrl && dir && sha512 ? { pluginUrl, dir, sha512 } : undefined;
+    });
   }
 
   installed(relationId: string): Promise<InstalledPlugin | undefined> {

@@ -5,9 +5,9 @@ import {
   type Relation,
   type SecretContent,
 } from "../juju/index.js";
-import { DEFAULT_ENDPOINT, TLS_PUBLIC_KEYS } from "./requirer.js";
+import { DEFAULT_ENDPOINT, TLS_PUBLIC_KEYS, USER_PUBLIC_KEYS } from "./requirer.js";
 import { type SecretGroup, secretFieldKey, secretLabel } from "./secret-groups.js";
-import { SeenStore } from "./seen.js";
+import { SeenStore, stored } from "./seen.js";
 import {
   decodeProviderBag,
   decodeRequirerBag,
@@ -82,7 +82,10 @@ export class ConnectClientProvider {
     options: ProviderOptions = {},
   ) {
     this.endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
-    this.seen = new SeenStore(hook, `${this.endpoint}.provider`);
+    this.seen = new SeenStore(hook, `${this.endpoint}.provider`, (v) => {
+      const pluginUrl = stored.string(stored.object(v)?.pluginUrl);
+      return pluginUrl === undefined ? {} : { pluginUrl };
+    });
   }
 
   /**
@@ -278,7 +281,7 @@ export class ConnectClientProvider {
     content: SecretContent,
   ): Promise<string> {
     const label = secretLabel(this.endpoint, relation.number, group);
-    const publicKeys = group === "tls" ? TLS_PUBLIC_KEYS : [];
+    const publicKeys = group === "tls" ? TLS_PUBLIC_KEYS : USER_PUBLIC_KEYS;
     let uri = await this.ownedSecret(relation, group);
     if (!uri) {
       uri = await this.hook.secrets.add(content, {

@@ -6,7 +6,7 @@ import {
   type SecretContent,
   sameSecret,
 } from "../juju/index.js";
-import { SeenStore } from "./seen.js";
+import { SeenStore, stored } from "./seen.js";
 import {
   DEFAULT_REQUESTED_SECRETS,
   decodeProviderBag,
@@ -20,6 +20,8 @@ import {
 
 /** Fields of the tls secret that are not confidential (kept out of log and status redaction). */
 export const TLS_PUBLIC_KEYS: readonly string[] = ["tls", "tls-ca"];
+/** The REST user's name is not confidential either; redacting "relation-4" would mangle ordinary text. */
+export const USER_PUBLIC_KEYS: readonly string[] = ["username"];
 
 /** The endpoint name Canonical's charms use on both sides. */
 export const DEFAULT_ENDPOINT = "connect-client";
@@ -119,7 +121,7 @@ export class ConnectClientRequirer {
     private readonly options: RequirerOptions,
   ) {
     this.endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
-    this.seen = new SeenStore(hook, `${this.endpoint}.requirer`);
+    this.seen = new SeenStore(hook, `${this.endpoint}.requirer`, normalizeSeen);
   }
 
   /** The databag this charm publishes, checked against the interface before anything is written. */
@@ -198,10 +200,20 @@ export class ConnectClientRequirer {
   private async providerData(
     relation: Relation,
   ): Promise<{ ok: true; data: ProviderData; warnings: string[] } | { ok: false; problems: Problem[] }> {
-    const decoded = decodeProviderBag(await relation.remoteAppData(), { partial: true });
-    return decoded.ok
-      ? { ok: true, data: decoded.value, warnings: decoded.warnings }
-      : { ok: false, problems: decoded.problems };
+    const bag = await relation.remoteAppData();
+    const decoded = decodeProviderBag(bag, { partial: true });
+    if (decoded.ok) return { ok: true, data: decoded.value, warnings: decoded.warnings };
+    // The optional status list says nothing about the connection: a malformed one is reported and ignored, so
+    // it cannot take a working integration down.
+    if (decoded.problems.every((p) => p.key === "status")) {
+      const { status: _ignored, ...rest } = bag;
+      const again = decodeProviderBag(rest, { partial: true });
+      if (again.ok) {
+        const ignored = decoded.problems.map((p) => `ignored the provider's status: ${p.message}`);
+        return { ok: true, data: again.value, warnings: [...again.warnings, ...ignored] };
+      }
+    }
+    return { ok: false, problems: decoded.problems };
   }
 
   private async connectionOf(relation: Relation): Promise<ConnectionState> {
@@ -285,7 +297,7 @@ export class ConnectClientRequirer {
   ): Promise<{ ok: true; content: SecretContent } | { ok: false; state: ConnectionState }> {
     try {
       // The CA chain and the tls flag are public; only credentials are registered for redaction.
-      const publicKeys = key === "secret-tls" ? TLS_PUBLIC_KEYS : [];
+      const publicKeys = key === "secret-tls" ? TLS_PUBLIC_KEYS : USER_PUBLIC_KEYS;
       return { ok: true, content: await this.hook.secrets.get({ uri }, { refresh: true, publicKeys }) };
     } catch (err) {
       if (err instanceof PermissionDeniedError || err instanceof NotFoundError) {
@@ -334,8 +346,9 @@ export class ConnectClientRequirer {
     }
     if (provider.ok) {
       const now = provider.data.status ?? [];
+      // By code, both ways (as the Python library does): a changed message is not a second raise.
       for (const s of now) {
-        if (!prev.status.some((p) => sameStatus(p, s)))
+        if (!prev.status.some((p) => p.code === s.code))
           events.push({ kind: "status-raised", relationId, status: s });
       }
       for (const p of prev.status) {
@@ -383,11 +396,22 @@ function sameUri(a: string | undefined, b: string | undefined): boolean {
   return sameSecret(a, b);
 }
 
-function sameStatus(a: ProviderStatus, b: ProviderStatus): boolean {
-  return a.code === b.code && a.message === b.message && a.resolution === b.resolution;
-}
-
 function setOptional<K extends "secretUser" | "secretTls">(seen: Seen, key: K, value: string | undefined) {
   if (value === undefined) delete seen[key];
   else seen[key] = value;
+}
+
+function normalizeSeen(v: unknown): Seen | undefined {
+  const o = stored.object(v);
+  if (!o) return undefined;
+  const status = Array.isArray(o.status)
+    ? o.status.filter(
+        (x): x is ProviderStatus =>
+          typeof x === "object" && x !== null && typeof (x as ProviderStatus).code === "number",
+      )
+    : [];
+  const seen: Seen = { created: o.created === true, endpoints: stored.strings(o.endpoints) ?? [], status };
+  setOptional(seen, "secretUser", stored.string(o.secretUser));
+  setOptional(seen, "secretTls", stored.string(o.secretTls));
+  return seen;
 }

@@ -13,6 +13,8 @@ export class SeenStore<T> {
     private readonly hook: Hook,
     /** e.g. `connect-client.requirer` */
     private readonly prefix: string,
+    /** Checks (and completes) a stored value; undefined when it is not one. */
+    private readonly normalize: (stored: unknown) => T | undefined,
   ) {}
 
   private key(relationId: string): string {
@@ -24,7 +26,7 @@ export class SeenStore<T> {
     const raw = (await this.all)[this.key(relationId)];
     if (raw === undefined) return undefined;
     try {
-      return JSON.parse(raw) as T;
+      return this.normalize(JSON.parse(raw));
     } catch {
       // Written by an older version or by hand: treat as never seen rather than failing the hook.
       return undefined;
@@ -48,3 +50,12 @@ export class SeenStore<T> {
     delete all[this.key(relationId)];
   }
 }
+
+/** Helpers for `normalize`: the value if it has the type, else undefined. */
+export const stored = {
+  object: (v: unknown): Record<string, unknown> | undefined =>
+    typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined,
+  string: (v: unknown): string | undefined => (typeof v === "string" ? v : undefined),
+  strings: (v: unknown): string[] | undefined =>
+    Array.isArray(v) && v.every((x) => typeof x === "string") ? v : undefined,
+};

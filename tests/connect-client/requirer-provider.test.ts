@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ConnectClientRequirer } from "../../lib/connect-client/index.js";
 import {
   Context,
   on,
@@ -145,6 +146,46 @@ describe("the integrator's status for what the provider published", () => {
   it.each(cases)("%s", async (_name, state, status) => {
     const out = await ctx.run(state.relations ? on.relationChanged(4) : on.updateStatus(), state);
     expect(out.unitStatus).toEqual(status);
+  });
+
+  it("a malformed optional status list is ignored: it cannot take a working connection down", async () => {
+    const out = await ctx.run(on.relationChanged(4), {
+      relations: [
+        rel({
+          endpoints: "http://10.0.0.1:8083",
+          "secret-user": `secret:${USER}`,
+          status: '[{"code": "4001", "message": "m", "resolution": "r"}]',
+        }),
+      ],
+      secrets: [consumed(USER, { username: "relation-4", password: "p-0123456789" })],
+    });
+    expect(out.unitStatus).toEqual({ status: "active", message: "connected to 1 endpoints" });
+  });
+
+  it("what this unit saw, stored in an unexpected shape, is treated as never seen instead of failing the hook", async () => {
+    const out = await ctx.run(on.relationChanged(4), {
+      stored: { "connect-client.requirer.connect-client:4": '{"created": true, "endpoints": 7}' },
+      relations: [rel({ endpoints: "http://10.0.0.1:8083", "secret-user": `secret:${USER}` })],
+      secrets: [consumed(USER, { username: "relation-4", password: "p-0123456789" })],
+    });
+    expect(out.unitStatus).toEqual({ status: "active", message: "connected to 1 endpoints" });
+    expect(JSON.parse(out.stored!["connect-client.requirer.connect-client:4"]!)).toMatchObject({
+      created: true,
+      endpoints: ["http://10.0.0.1:8083"],
+    });
+  });
+
+  it("the REST user's name may be logged; its password never is", async () => {
+    const logging = new Context<typeof integratorMeta>(async (hook) => {
+      const state = await new ConnectClientRequirer(hook, { pluginUrl: "NOT-REQUIRED" }).connection();
+      if (state.ready)
+        await hook.log.info(`as ${state.connection.username} with ${state.connection.password}`);
+    }, integratorMeta);
+    await logging.run(on.relationChanged(4), {
+      relations: [rel({ endpoints: "http://10.0.0.1:8083", "secret-user": `secret:${USER}` })],
+      secrets: [consumed(USER, { username: "relation-4", password: "p-0123456789" })],
+    });
+    expect(logging.last!.logs.map((l) => l.message)).toEqual(["as relation-4 with ***"]);
   });
 
   it("never puts a credential in the status, even when the provider's data is wrong", async () => {

@@ -125,6 +125,19 @@ describe("Requirer ⇄ Provider round trip", () => {
         `event credentials-rotated connect-client:${id} tls`,
       ]),
     );
+
+    // A new CA chain is a new revision of the same secret: secret-changed, read at refresh.
+    const renewed = CA.replace("MIIBtest", "MIIBrenewed");
+    const again = m.records.length;
+    m.setConfig("kafka-connect", { "tls-ca": renewed });
+    await m.runAll("kafka-connect", { kind: "config-changed" });
+    await m.settle();
+    expect(Object.keys(tls![1].revisions)).toEqual(["1", "2"]);
+    expect(
+      m.records.slice(again).some((r) => r.unit === "integrator/0" && r.event.kind === "secret-changed"),
+    ).toBe(true);
+    expect(m.logs("integrator/0", again)).toEqual([`event credentials-rotated connect-client:${id} tls`]);
+    expect(lastConnection.get("integrator/0")?.tlsCa).toBe(renewed);
   });
 
   it("raises and resolves the provider's status on the relation", async () => {
@@ -137,6 +150,10 @@ describe("Requirer ⇄ Provider round trip", () => {
     expect(JSON.parse(m.juju.state.relations[String(id)]!.appData["kafka-connect"]!.status!)).toEqual([
       { code: 4001, message: "workers are restarting", resolution: "wait for the workers to restart" },
     ]);
+    // The same code with another message is not a second raise (codes are compared, as the Python library does).
+    m.setConfig("kafka-connect", { status: "workers are still restarting" });
+    await m.runAll("kafka-connect", { kind: "config-changed" });
+    await m.settle();
     m.setConfig("kafka-connect", { status: "" });
     await m.runAll("kafka-connect", { kind: "config-changed" });
     await m.settle();
