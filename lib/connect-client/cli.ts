@@ -15,23 +15,36 @@ import {
   SchemaError,
 } from "./wire/ajv.js";
 import { decodeProviderBag, decodeRequirerBag, type Problem } from "./wire/decode.js";
-import { type InputBag, InputError, inferRole, parseInputDocument } from "./wire/input.js";
+import {
+  classifyEntry,
+  type EntryKind,
+  type InputBag,
+  InputError,
+  inferRole,
+  parseInputDocument,
+  type RelatedUnitBag,
+} from "./wire/input.js";
 import type { ConnectClientRole } from "./wire/keys.js";
 
-export const USAGE = `Usage: connect-client validate [--role provider|requirer] [--schema FILE] [--json] [FILE|-]...
+export const USAGE = `Usage: connect-client validate [--role provider|requirer] [--endpoint NAME] [--schema FILE] [--json]
+                               [FILE|-]...
 
-Checks connect_client v0 application databags. Each input (a file, or - for stdin; stdin when none is
-given) is a JSON object, a YAML mapping, or relation-info as \`juju show-unit\` prints it (the
-application-data of every entry is checked).
+Checks connect_client v0 databags. Each input (a file, or - for stdin; stdin when none is given) is
+a JSON object or YAML mapping (one application databag), or relation-info as \`juju show-unit\`
+prints it: the application-data of each entry is checked, and the data of its related units as unit
+databags (where keys may be missing). Of several entries, only the connect_client ones are checked
+unless --endpoint names one: peer relations and other interfaces are skipped, with a note.
 
 Options:
   --role provider|requirer  which side wrote the databags (default: inferred from their keys)
+  --endpoint NAME           check the relation-info entries of this endpoint only
   --schema FILE             check against this JSON Schema instead (draft-07, 2019-09 or 2020-12); a
                             charm-relation-interfaces schema (top-level app/unit) gets {app, unit}
   --json                    print {valid, role, problems, warnings, ...} (an array for several databags)
   -h, --help                print this help
 
-Exit status: 0 all valid, 1 some databag invalid, 2 usage error (bad flag, unreadable input or schema).
+Exit status: 0 all valid, 1 some databag invalid, 2 usage error (bad flag, unreadable input or schema,
+no connect_client databag found).
 `;
 
 export interface CliIo {
@@ -46,11 +59,21 @@ export interface CliIo {
 export interface ValidationResult {
   source: string;
   entry?: string;
+  /** The related unit whose unit databag this is; absent for an application databag. */
+  unit?: string;
   valid: boolean;
   role: ConnectClientRole | null;
   schema?: string;
   problems: Problem[];
   warnings: string[];
+  notes: string[];
+}
+
+/** A relation-info entry that was not checked, and why (in `notes`). */
+export interface SkippedEntry {
+  source: string;
+  entry: string;
+  skipped: true;
   notes: string[];
 }
 
@@ -116,10 +139,15 @@ async function validateCommand(args: readonly string[], io: CliIo): Promise<numb
     }
   }
 
-  const results: ValidationResult[] = [];
+  const results: (ValidationResult | SkippedEntry)[] = [];
   for (const { source, bags } of inputs) {
-    for (const bag of bags) {
-      const bagRole = role ?? inferRole(bag.app);
+    for (const chosen of chooseEntries(source, bags, values.endpoint, schema !== undefined)) {
+      const { bag } = chosen;
+      if (chosen.skip !== undefined) {
+        results.push({ source, entry: bag.label, skipped: true, notes: [chosen.skip] });
+        continue;
+      }
+      const bagRole = role ?? chosen.role ?? inferRole(bag.app);
       if (schema) {
         results.push(checkWithSchema(source, bag, bagRole ?? null, schema));
       } else if (bagRole === undefined) {
@@ -129,6 +157,7 @@ async function validateCommand(args: readonly string[], io: CliIo): Promise<numb
         );
       } else {
         results.push(checkConnectClient(source, bag, bagRole));
+        for (const unit of bag.relatedUnits ?? []) results.push(checkUnitBag(source, bag, unit, bagRole));
       }
     }
   }
@@ -139,7 +168,78 @@ async function validateCommand(args: readonly string[], io: CliIo): Promise<numb
   } else {
     io.stdout(results.map(formatResult).join(""));
   }
-  return results.every((r) => r.valid) ? 0 : 1;
+  return results.every((r) => "skipped" in r || r.valid) ? 0 : 1;
+}
+
+interface ChosenEntry {
+  bag: InputBag;
+  /** The side its keys tell, when it was chosen for them. */
+  role?: ConnectClientRole;
+  /** Why it is not checked. */
+  skip?: string;
+}
+
+/**
+ * The entries of one document to check. --endpoint picks entries by name. Otherwise a document of several
+ * relation-info entries (`juju show-unit` lists every relation of the unit) is checked for its connect_client
+ * entries only, as their keys tell; a single databag or entry is checked as it is.
+ */
+function chooseEntries(
+  source: string,
+  bags: readonly InputBag[],
+  endpoint: string | undefined,
+  schemaMode: boolean,
+): ChosenEntry[] {
+  if (endpoint !== undefined) {
+    if (bags.every((b) => b.label === "")) {
+      throw new UsageError(
+        `--endpoint applies to relation-info (juju show-unit output); ${source} is a databag`,
+      );
+    }
+    const matching = bags.filter((b) => b.endpoint === endpoint);
+    if (matching.length === 0) {
+      const names = [...new Set(bags.flatMap((b) => (b.endpoint === undefined ? [] : [b.endpoint])))];
+      const known = names.length > 0 ? ` (its endpoints: ${names.join(", ")})` : "";
+      throw new UsageError(`${source} has no relation-info entry for endpoint "${endpoint}"${known}`);
+    }
+    return matching.map((bag) => ({ bag }));
+  }
+  if (schemaMode || bags.length <= 1) return bags.map((bag) => ({ bag }));
+  const chosen = bags.map((bag): ChosenEntry => {
+    const kind = classifyEntry(bag);
+    if (kind.kind === "connect_client") return { bag, role: kind.role };
+    const name = bag.endpoint ?? "NAME";
+    const role = inferRole(bag.app) === undefined ? " --role provider|requirer" : "";
+    return {
+      bag,
+      skip: `it ${whyNotConnectClient(kind)}; to check it anyway, pass --endpoint ${name}${role}`,
+    };
+  });
+  if (chosen.every((c) => c.skip !== undefined)) {
+    const reasons = bags.map((bag) => `${bag.label} ${whyNotConnectClient(classifyEntry(bag))}`);
+    throw new UsageError(
+      `cannot find a connect_client databag in ${source}: ${reasons.join("; ")}. Pass --endpoint NAME to ` +
+        "choose an entry (and --role provider|requirer if its keys do not tell)",
+    );
+  }
+  return chosen;
+}
+
+function whyNotConnectClient(kind: EntryKind): string {
+  switch (kind.kind) {
+    case "peer":
+      return "is a peer relation (juju shows local-unit only for those)";
+    case "empty":
+      return "has an empty application-data";
+    case "no-role":
+      return kind.both
+        ? "has both requirer and provider keys"
+        : "has no key that tells a connect_client side";
+    case "foreign":
+      return `has keys connect_client does not use (${kind.keys.join(", ")}): another interface`;
+    case "connect_client":
+      return `is a connect_client ${kind.role} databag`;
+  }
 }
 
 function parseValidateArgs(args: readonly string[]) {
@@ -147,6 +247,7 @@ function parseValidateArgs(args: readonly string[]) {
     args: [...args],
     options: {
       role: { type: "string" },
+      endpoint: { type: "string" },
       schema: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -204,6 +305,28 @@ function checkConnectClient(source: string, bag: InputBag, role: ConnectClientRo
   };
 }
 
+/** A related unit's databag: nothing is required there, but any connect_client key present must be valid. */
+function checkUnitBag(
+  source: string,
+  entry: InputBag,
+  unit: RelatedUnitBag,
+  role: ConnectClientRole,
+): ValidationResult {
+  const options = { partial: true };
+  const decoded =
+    role === "requirer" ? decodeRequirerBag(unit.bag, options) : decodeProviderBag(unit.bag, options);
+  return {
+    source,
+    entry: entry.label,
+    unit: unit.name,
+    valid: decoded.ok,
+    role,
+    problems: decoded.ok ? [] : decoded.problems,
+    warnings: decoded.warnings,
+    notes: unit.notes,
+  };
+}
+
 function checkWithSchema(
   source: string,
   bag: InputBag,
@@ -224,9 +347,10 @@ function checkWithSchema(
   };
 }
 
-function formatResult(r: ValidationResult): string {
-  const where = r.entry ? `${r.source} ${r.entry}` : r.source;
-  const against = r.schema ? `schema ${r.schema}` : `${r.role} databag`;
+function formatResult(r: ValidationResult | SkippedEntry): string {
+  const where = [r.source, r.entry, "unit" in r ? `unit ${r.unit}` : undefined].filter(Boolean).join(" ");
+  if ("skipped" in r) return `${where}: skipped\n${r.notes.map((n) => `  note: ${n}\n`).join("")}`;
+  const against = r.schema ? `schema ${r.schema}` : `${r.role} ${r.unit === undefined ? "" : "unit "}databag`;
   const lines = [`${where}: ${r.valid ? "valid" : "invalid"} (${against})`];
   for (const p of r.problems) lines.push(`  ${p.key}: ${p.message}`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);

@@ -189,12 +189,22 @@ export class ConnectClientProvider {
       );
       await this.hook.log.warning(warnings[0]!);
       wanted = { endpoints, username: credentials.username, password: credentials.password };
+      // As the Python provider does for a requirer without secrets: every field in cleartext, TLS included.
+      if (credentials.tlsCa) Object.assign(wanted, { tls: "enabled", "tls-ca": credentials.tlsCa });
+      else if (current.tls) wanted.tls = "disabled";
     } else {
       const user = await this.ensureSecret(relation, "user", {
         username: credentials.username,
         password: credentials.password,
       });
-      wanted = { endpoints, [secretFieldKey("user")]: user, username: null, password: null };
+      wanted = {
+        endpoints,
+        [secretFieldKey("user")]: user,
+        username: null,
+        password: null,
+        tls: null,
+        "tls-ca": null,
+      };
       if (credentials.tlsCa) {
         wanted[secretFieldKey("tls")] = await this.ensureSecret(relation, "tls", {
           tls: "enabled",

@@ -281,6 +281,17 @@ export class ConnectClientRequirer {
           };
         }
       }
+    } else if (data.tls === "enabled") {
+      // A legacy provider (we requested no secrets) writes the tls flag and CA chain in cleartext.
+      tlsCa = data.tlsCa;
+      if (!tlsCa) {
+        return {
+          ready: false,
+          code: "invalid-provider-data",
+          reason: `the Kafka Connect provider on ${relationId} says tls is enabled but published no tls-ca; it must share its CA chain`,
+          relationId,
+        };
+      }
     }
     return {
       ready: true,

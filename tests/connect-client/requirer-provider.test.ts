@@ -125,6 +125,24 @@ describe("the integrator's status for what the provider published", () => {
       { status: "active", message: "connected to 1 endpoints" },
     ],
     [
+      "legacy cleartext TLS enabled without a CA",
+      {
+        relations: [
+          rel({
+            endpoints: "https://10.0.0.1:8443",
+            username: "relation-4",
+            password: "pw-0123456789",
+            tls: "enabled",
+          }),
+        ],
+      },
+      {
+        status: "blocked",
+        message:
+          "the Kafka Connect provider on connect-client:4 says tls is enabled but published no tls-ca; it must share its CA chain",
+      },
+    ],
+    [
       "a plugin-url that is not a URL (our own config)",
       { leader: true, config: { "plugin-url": "not_required" }, relations: [rel({})] },
       {
@@ -246,6 +264,41 @@ describe("the provider's answer to what the integrator published", () => {
         "connect-client:4: the integrator requested no secrets (legacy); credentials were written to the databag in cleartext",
     });
     expect(out.secrets ?? []).toEqual([]);
+  });
+
+  it("gives a legacy requirer the CA chain in cleartext too, and that requirer reads it", async () => {
+    const out = await ctx.run(on.relationChanged(4), {
+      leader: true,
+      config: { endpoints: "https://10.0.0.1:8443", "tls-ca": "PEM-CHAIN" },
+      relations: [rel({ "plugin-url": "NOT-REQUIRED" })],
+    });
+    const bag = out.relations![0]!.localAppData!;
+    expect(bag).toEqual({
+      endpoints: "https://10.0.0.1:8443",
+      username: "relation-4",
+      password: "first-password",
+      tls: "enabled",
+      "tls-ca": "PEM-CHAIN",
+    });
+    const reading = new Context<typeof integratorMeta>(async (hook) => {
+      const state = await new ConnectClientRequirer(hook, { pluginUrl: "NOT-REQUIRED" }).connection();
+      await hook.log.info(state.ready ? `tls-ca ${state.connection.tlsCa}` : state.reason);
+    }, integratorMeta);
+    await reading.run(on.relationChanged(4), { relations: [rel(bag)] });
+    expect(reading.last!.logs.map((l) => l.message)).toEqual(["tls-ca PEM-CHAIN"]);
+  });
+
+  it("a requirer that requested duplicate keys (as Python's additional_secret_fields does) is still served", async () => {
+    const out = await ctx.run(on.relationChanged(4), {
+      leader: true,
+      relations: [
+        rel({
+          "plugin-url": "NOT-REQUIRED",
+          "requested-secrets": '["username", "password", "tls", "tls-ca", "tls-ca"]',
+        }),
+      ],
+    });
+    expect(Object.keys(out.relations![0]!.localAppData!).sort()).toEqual(["endpoints", "secret-user"]);
   });
 
   it("moves a requirer from cleartext to secrets once it requests them, removing the cleartext keys", async () => {

@@ -7,14 +7,15 @@ import { pythonJsonDumps } from "./json-text.js";
 import { PROVIDER_KEYS as P, REQUIRER_KEYS as R } from "./keys.js";
 import { warn } from "./messages.js";
 import { ProviderAppBag, ProviderAppBagPartial, RequirerAppBag, RequirerAppBagPartial } from "./models.js";
-import { splitEndpoints } from "./rules.js";
+import { repeatedItems, splitEndpoints } from "./rules.js";
 
 /** The decoded requirer application databag. */
 export interface RequirerData {
   /** An http(s) URL, or NOT_REQUIRED. */
   pluginUrl: string;
-  /** undefined: a legacy requirer, which gets cleartext credentials. */
+  /** undefined: a legacy requirer, which gets cleartext credentials. Each key once (repeats are dropped). */
   requestedSecrets?: string[];
+  /** Each key once (repeats are dropped). */
   providedSecrets?: string[];
 }
 
@@ -34,6 +35,12 @@ export interface ProviderData {
   /** Legacy cleartext fallback only. */
   username?: string;
   password?: string;
+  /**
+   * Legacy cleartext fallback only: the raw flag ("enabled" or "disabled") and the PEM CA chain. Left out when
+   * secret-tls is present: the secret wins (with a warning).
+   */
+  tls?: string;
+  tlsCa?: string;
   status?: ProviderStatus[];
 }
 
@@ -63,17 +70,22 @@ export function decodeRequirerBag(bag: Bag, opts: DecodeOptions): Decoded<Partia
 export function decodeRequirerBag(bag: Bag, opts: DecodeOptions = {}): Decoded<Partial<RequirerData>> {
   const result = (opts.partial ? RequirerAppBagPartial : RequirerAppBag).safeParse(bag);
   const warnings: string[] = [];
-  if (!opts.partial && isRecord(bag) && !Object.hasOwn(bag, R.requestedSecrets)) {
-    warnings.push(warn.noRequestedSecrets());
+  if (isRecord(bag)) {
+    if (!opts.partial && !Object.hasOwn(bag, R.requestedSecrets)) warnings.push(warn.noRequestedSecrets());
+    for (const key of [R.requestedSecrets, R.providedSecrets]) {
+      const text: unknown = bag[key];
+      if (typeof text !== "string") continue;
+      for (const item of repeatedItems(text)) warnings.push(warn.secretsItemRepeated(key, item));
+    }
   }
   if (!result.success) return { ok: false, problems: problemsOf(result.error), warnings };
   const value: Partial<RequirerData> = {};
   const pluginUrl = bag[R.pluginUrl];
   if (pluginUrl !== undefined) value.pluginUrl = pluginUrl;
   const requested = bag[R.requestedSecrets];
-  if (requested !== undefined) value.requestedSecrets = JSON.parse(requested) as string[];
+  if (requested !== undefined) value.requestedSecrets = distinctKeys(requested);
   const provided = bag[R.providedSecrets];
-  if (provided !== undefined) value.providedSecrets = JSON.parse(provided) as string[];
+  if (provided !== undefined) value.providedSecrets = distinctKeys(provided);
   return { ok: true, value, warnings };
 }
 
@@ -81,14 +93,16 @@ export function decodeProviderBag(bag: Bag, opts: DecodeOptions = {}): Decoded<P
   const result = (opts.partial ? ProviderAppBagPartial : ProviderAppBag).safeParse(bag);
   const warnings: string[] = [];
   if (isRecord(bag)) {
-    if (Object.hasOwn(bag, P.username) || Object.hasOwn(bag, P.password)) {
-      warnings.push(warn.cleartextCredentials());
-    }
+    const has = (k: string) => Object.hasOwn(bag, k);
+    if (has(P.username) || has(P.password)) warnings.push(warn.cleartextCredentials());
+    const cleartextTls = [P.tls, P.tlsCa].filter(has);
+    if (has(P.secretTls) && cleartextTls.length > 0) warnings.push(warn.cleartextTlsShadowed(cleartextTls));
     const endpoints = bag[P.endpoints];
     if (
       typeof endpoints === "string" &&
       /(^|,)\s*https:/.test(endpoints) &&
-      !Object.hasOwn(bag, P.secretTls)
+      !has(P.secretTls) &&
+      !has(P.tlsCa)
     ) {
       warnings.push(warn.httpsWithoutTls());
     }
@@ -105,6 +119,12 @@ export function decodeProviderBag(bag: Bag, opts: DecodeOptions = {}): Decoded<P
   if (username !== undefined) value.username = username;
   const password = bag[P.password];
   if (password !== undefined) value.password = password;
+  if (secretTls === undefined) {
+    const tls = bag[P.tls];
+    if (tls !== undefined) value.tls = tls;
+    const tlsCa = bag[P.tlsCa];
+    if (tlsCa !== undefined) value.tlsCa = tlsCa;
+  }
   const status = bag[P.status];
   if (status !== undefined) {
     value.status = (JSON.parse(status) as ProviderStatus[]).map(({ code, message, resolution }) => ({
@@ -135,6 +155,8 @@ export function encodeProviderBag(d: ProviderData): Record<string, string> {
   if (d.secretTls !== undefined) bag[P.secretTls] = d.secretTls;
   if (d.username !== undefined) bag[P.username] = d.username;
   if (d.password !== undefined) bag[P.password] = d.password;
+  if (d.tls !== undefined) bag[P.tls] = d.tls;
+  if (d.tlsCa !== undefined) bag[P.tlsCa] = d.tlsCa;
   if (d.status !== undefined) {
     bag[P.status] = pythonJsonDumps(
       d.status.map(({ code, message, resolution }) => ({ code, message, resolution })),
@@ -146,6 +168,11 @@ export function encodeProviderBag(d: ProviderData): Record<string, string> {
 /** One line for a Juju status message: the problems' messages (each names its key), joined by "; ". */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => p.message.replace(/\s+/g, " ").trim()).join("; ");
+}
+
+/** A validated JSON array of secret keys, each once, in the order of first appearance. */
+function distinctKeys(text: string): string[] {
+  return [...new Set(JSON.parse(text) as string[])];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

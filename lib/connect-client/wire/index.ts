@@ -13,7 +13,15 @@ export {
   type ProviderStatus,
   type RequirerData,
 } from "./decode.js";
-export { type InputBag, InputError, inferRole, parseInputDocument } from "./input.js";
+export {
+  classifyEntry,
+  type EntryKind,
+  type InputBag,
+  InputError,
+  inferRole,
+  parseInputDocument,
+  type RelatedUnitBag,
+} from "./input.js";
 export {
   type ConnectClientJsonSchema,
   connectClientJsonSchema,
@@ -35,6 +43,8 @@ export {
   SECRET_KEY_PATTERN,
   SECRET_URI_PATTERN,
   STATUS_PATTERN,
+  TLS_FLAG_PATTERN,
+  TLS_FLAG_VALUES,
 } from "./keys.js";
 export {
   ProviderAppBag,

@@ -5,7 +5,7 @@
  */
 import { parse as parseYaml } from "yaml";
 import { pythonJsonDumps } from "./json-text.js";
-import { type ConnectClientRole, PROVIDER_KEYS as P, REQUIRER_KEYS as R } from "./keys.js";
+import { type ConnectClientRole, DATA_KEY, PROVIDER_KEYS as P, REQUIRER_KEYS as R } from "./keys.js";
 
 export interface InputBag {
   /** Where the bag came from inside the document ("" for a plain bag). */
@@ -14,6 +14,18 @@ export interface InputBag {
   readonly app: Record<string, string>;
   /** The data of the first related unit, when the document shows one (same side as `app`). */
   readonly unit?: Record<string, string>;
+  /** Every related unit's databag, in the document's order (relation-info entries only). */
+  readonly relatedUnits?: readonly RelatedUnitBag[];
+  /** The relation-info entry's `endpoint` (the name of the relation endpoint of the unit shown). */
+  readonly endpoint?: string;
+  /** A peer relation: `juju show-unit` gives the unit's own data as `local-unit` only for those. */
+  readonly peer?: boolean;
+  readonly notes: string[];
+}
+
+export interface RelatedUnitBag {
+  readonly name: string;
+  readonly bag: Record<string, string>;
   readonly notes: string[];
 }
 
@@ -54,23 +66,27 @@ function relationInfo(list: unknown, prefix: string): InputBag[] {
     const appData = entry["application-data"] ?? {};
     if (!isMapping(appData)) throw new InputError(`${label} application-data must be a mapping`);
     const app = toWireBag(appData);
-    const unit = firstRelatedUnitData(entry["related-units"]);
-    const converted = unit ? toWireBag(unit) : undefined;
+    const units = relatedUnits(entry["related-units"]);
+    const [first] = units;
     return {
       label,
       app: app.bag,
-      ...(converted ? { unit: converted.bag } : {}),
+      ...(first ? { unit: first.bag } : {}),
+      ...(units.length > 0 ? { relatedUnits: units } : {}),
+      ...(typeof entry["endpoint"] === "string" ? { endpoint: entry["endpoint"] } : {}),
+      ...(Object.hasOwn(entry, "local-unit") ? { peer: true } : {}),
       notes: app.notes,
     };
   });
 }
 
-function firstRelatedUnitData(units: unknown): Record<string, unknown> | undefined {
-  if (!isMapping(units)) return undefined;
-  for (const u of Object.values(units)) {
-    if (isMapping(u) && isMapping(u["data"])) return u["data"];
-  }
-  return undefined;
+function relatedUnits(units: unknown): RelatedUnitBag[] {
+  if (!isMapping(units)) return [];
+  return Object.entries(units).flatMap(([name, u]) => {
+    if (!isMapping(u) || !isMapping(u["data"])) return [];
+    const { bag, notes } = toWireBag(u["data"]);
+    return [{ name, bag, notes }];
+  });
 }
 
 /** Juju holds strings only: a list or number given in YAML is held as its JSON text. */
@@ -108,6 +124,38 @@ export function inferRole(bag: Readonly<Record<string, string>>): ConnectClientR
   const provider = has(P.endpoints) || has(P.secretUser) || has(P.secretTls) || has(P.status);
   if (requirer === provider) return undefined;
   return requirer ? "requirer" : "provider";
+}
+
+/** Why a relation-info entry is, or is not, taken for a connect_client databag when the user named none. */
+export type EntryKind =
+  | { kind: "connect_client"; role: ConnectClientRole }
+  | { kind: "peer" }
+  | { kind: "empty" }
+  | { kind: "no-role"; both: boolean }
+  | { kind: "foreign"; keys: string[] };
+
+// What each side of connect_client writes in its application databag, besides the keys it owns: the Python
+// library's diff cache, and secret-<group> URIs (a newer library shares more groups, e.g. secret-mtls).
+const SHARED_KEY = (k: string) => k === DATA_KEY || /^secret-[a-z]+$/.test(k);
+const VOCABULARY: Readonly<Record<ConnectClientRole, readonly string[]>> = {
+  requirer: Object.values(R),
+  provider: Object.values(P),
+};
+
+/**
+ * Whether an entry of `juju show-unit` output is a connect_client databag: not a peer relation, its side told
+ * by its keys, and no key connect_client does not use (other interfaces of Canonical's library share
+ * endpoints, secret-user and requested-secrets, but add topic, database, index and the like).
+ */
+export function classifyEntry(bag: InputBag): EntryKind {
+  if (bag.peer) return { kind: "peer" };
+  const keys = Object.keys(bag.app);
+  if (keys.length === 0) return { kind: "empty" };
+  const role = inferRole(bag.app);
+  // Without a role, a requirer key means there were provider keys too.
+  if (role === undefined) return { kind: "no-role", both: keys.some((k) => VOCABULARY.requirer.includes(k)) };
+  const foreign = keys.filter((k) => !VOCABULARY[role].includes(k) && !SHARED_KEY(k));
+  return foreign.length > 0 ? { kind: "foreign", keys: foreign } : { kind: "connect_client", role };
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

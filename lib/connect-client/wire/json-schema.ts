@@ -57,7 +57,7 @@ export function schemaFileText(schema: ConnectClientJsonSchema): string {
 
 /**
  * `additionalProperties: {}` (zod's "loose") says nothing, and pydantic leaves it out. A RegExp's source
- * escapes "/" as "\\/", which JSON Schema patterns do not need (the sources never hold an escaped backslash).
+ * escapes "/" as "\\/", which JSON Schema patterns do not need.
  */
 function tidy(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(tidy);
@@ -65,9 +65,14 @@ function tidy(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === "additionalProperties" && isEmptyObject(v)) continue;
-    out[k] = k === "pattern" && typeof v === "string" ? v.replaceAll("\\/", "/") : tidy(v);
+    out[k] = k === "pattern" && typeof v === "string" ? unescapeSlashes(v) : tidy(v);
   }
   return out;
+}
+
+function unescapeSlashes(pattern: string): string {
+  // Left to right, an escaped backslash (two characters) is consumed whole, and a "/" right after it is left alone.
+  return pattern.replace(/\\\\|\\\//g, (m) => (m === "\\/" ? "/" : m));
 }
 
 /** Keywords in alphabetical order at every level, except the children of `properties` (declaration order). */

@@ -33,8 +33,13 @@ export const PROVIDER_KEYS = Object.freeze({
   secretTls: "secret-tls",
   username: "username",
   password: "password",
+  tls: "tls",
+  tlsCa: "tls-ca",
   status: "status",
 } as const);
+
+/** The values of the provider's `tls` flag (in the secret-tls secret, or in cleartext from a legacy provider). */
+export const TLS_FLAG_VALUES: readonly string[] = Object.freeze(["enabled", "disabled"]);
 
 /** The Python library's private diff cache, written on both sides: tolerated, never read. */
 export const DATA_KEY = "data";
@@ -42,15 +47,54 @@ export const DATA_KEY = "data";
 // Building blocks, kept as source text so that composite patterns stay readable and exact.
 /** A secret content key, as Juju checks it (lib/juju/secret-uri.ts SECRET_KEY is `^(<this>)$`). */
 export const SECRET_KEY_SOURCE = "[a-z](?:-?[a-z0-9]){2,}";
-/** JSON insignificant whitespace (RFC 8259), not JavaScript's wider `\s`. */
+/** JSON insignificant whitespace (RFC 8259), not JavaScript's wider `\s` (which takes in NBSP and more). */
 const JSON_WS = "[ \\t\\n\\r]*";
 const QUOTED_SECRET_KEY = `"${SECRET_KEY_SOURCE}"`;
 const SECRET_KEY_ARRAY = `${JSON_WS}\\[${JSON_WS}(?:${QUOTED_SECRET_KEY}(?:${JSON_WS},${JSON_WS}${QUOTED_SECRET_KEY})*)?${JSON_WS}\\]${JSON_WS}`;
 
 const PORT = "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})";
-/** A DNS name or IPv4 address, or a bracketed IPv6 address. No user info: `@` never matches. */
-const HOST = "(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)";
-const AUTHORITY = `${HOST}(?::${PORT})?`;
+/** 0 to 255, without leading zeros (which URL parsers read as octal). */
+const DEC_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+const IPV4 = `${DEC_OCTET}(?:\\.${DEC_OCTET}){3}`;
+const H16 = "[0-9A-Fa-f]{1,4}";
+
+/** `n` hex pieces joined by ":" (n >= 1). */
+function pieces(n: number): string {
+  return n === 1 ? H16 : `(?:${H16}:){${n - 1}}${H16}`;
+}
+
+/** Up to `max` hex pieces joined by ":", possibly none (max >= 0). */
+function upToPieces(max: number): string {
+  if (max === 0) return "";
+  return max === 1 ? `(?:${H16})?` : `(?:${H16}(?::${H16}){0,${max - 1}})?`;
+}
+
+/**
+ * An IPv6 address as RFC 4291 writes it, and as the WHATWG URL parser accepts it: eight pieces, or fewer around
+ * one "::", optionally ending in an IPv4 address that counts as two pieces.
+ */
+function ipv6Source(): string {
+  const forms = [pieces(8), `${pieces(6)}:${IPV4}`];
+  for (let left = 0; left <= 7; left++) {
+    const head = left === 0 ? "" : pieces(left);
+    forms.push(`${head}::${upToPieces(7 - left)}`);
+    // An IPv4 tail takes two of the pieces.
+    if (left <= 5) forms.push(`${head}::${left === 5 ? "" : `(?:${H16}:){0,${5 - left}}`}${IPV4}`);
+  }
+  return `(?:${forms.join("|")})`;
+}
+
+/**
+ * A DNS name: letters, digits, ".", "_" and "-", starting and ending with a letter or digit. Its last label must
+ * not be a number (all digits, or 0x and hex digits): URL parsers then read the whole host as an IPv4 address
+ * in some legacy form (`999` is 0.0.3.231, `1.2.3` is 1.2.0.3), or refuse it (`a.1`, `256.1.1.1`).
+ */
+const DNS_NAME =
+  "(?!(?:[A-Za-z0-9_-]*\\.)*(?:[0-9]+|0[Xx][0-9A-Fa-f]*)(?![A-Za-z0-9._-]))" +
+  "[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?";
+/** A dotted-quad IPv4 address, a DNS name, or a bracketed IPv6 address. No user info: `@` never matches. */
+export const HOST_SOURCE = `(?:\\[${ipv6Source()}\\]|${IPV4}|${DNS_NAME})`;
+const AUTHORITY = `${HOST_SOURCE}(?::${PORT})?`;
 /** An absolute http(s) URL with a host; the path, query and fragment may hold anything but whitespace. */
 export const HTTP_URL_SOURCE = `https?://${AUTHORITY}(?:[/?#]\\S*)?`;
 /** The same inside a comma-separated list: no commas in the path. */
@@ -58,6 +102,33 @@ const LISTED_HTTP_URL = `https?://${AUTHORITY}(?:[/?#][^\\s,]*)?`;
 
 const XID = "[0-9a-v]{19}[0g]";
 const MODEL_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+// The JSON text of `status`: an array of flat objects. Member names are plain (no escapes) so that a pattern
+// can name them; values are JSON scalars.
+const JSON_STRING = String.raw`"(?:[^"\\\u0000-\u001F]|\\(?:["/\\bfnrt]|u[0-9A-Fa-f]{4}))*"`;
+const JSON_NUMBER = String.raw`-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?`;
+const JSON_SCALAR = `(?:${JSON_STRING}|${JSON_NUMBER}|true|false|null)`;
+const MEMBER_NAME = String.raw`"[^"\\\u0000-\u001F]*"`;
+const MEMBER = `${MEMBER_NAME}${JSON_WS}:${JSON_WS}${JSON_SCALAR}`;
+/** An integer literal that a double holds exactly (status codes are four digits). */
+const JSON_INTEGER = "-?(?:0|[1-9][0-9]{0,15})";
+/** The members of an object before the one a lookahead looks for. */
+const MEMBERS_BEFORE = `(?:${MEMBER}${JSON_WS},${JSON_WS})*`;
+/** The object (at the lookahead's position) has the member `name` with a value matching `value`... */
+const hasMember = (name: string, value: string) =>
+  `(?=${MEMBERS_BEFORE}"${name}"${JSON_WS}:${JSON_WS}${value}${JSON_WS}[,}])`;
+/** ...and only once: JSON.parse keeps the last of duplicate names, a pattern would check the first. */
+const memberOnce = (name: string) =>
+  `(?!${MEMBERS_BEFORE}"${name}"${JSON_WS}:${JSON_WS}${JSON_SCALAR}${JSON_WS},${JSON_WS}${MEMBERS_BEFORE}"${name}"${JSON_WS}:)`;
+const STATUS_ITEM =
+  `\\{${JSON_WS}` +
+  hasMember("code", JSON_INTEGER) +
+  hasMember("message", JSON_STRING) +
+  hasMember("resolution", JSON_STRING) +
+  memberOnce("code") +
+  memberOnce("message") +
+  memberOnce("resolution") +
+  `(?:${MEMBER}(?:${JSON_WS},${JSON_WS}${MEMBER})*)?${JSON_WS}\\}`;
 
 // The `u` flag matches what JSON Schema validators (ajv) use to compile `pattern`, so both agree exactly.
 export const SECRET_KEY_PATTERN = new RegExp(`^(${SECRET_KEY_SOURCE})$`, "u");
@@ -67,7 +138,7 @@ export const REQUESTED_SECRETS_PATTERN = new RegExp(
   `^(?=[\\s\\S]*"username")(?=[\\s\\S]*"password")${SECRET_KEY_ARRAY}$`,
   "u",
 );
-/** A JSON array of secret keys, possibly empty. */
+/** A JSON array of secret keys, possibly empty. Repeats are allowed: a pattern cannot compare items anyway. */
 export const PROVIDED_SECRETS_PATTERN = new RegExp(`^${SECRET_KEY_ARRAY}$`, "u");
 /** Comma-separated http(s) URLs; spaces around the commas and the ends are tolerated (and trimmed). */
 export const ENDPOINTS_PATTERN = new RegExp(
@@ -76,5 +147,13 @@ export const ENDPOINTS_PATTERN = new RegExp(
 );
 /** The three forms Juju accepts: `secret:<xid>`, `secret://<model-uuid>/<xid>`, and a bare `<xid>`. */
 export const SECRET_URI_PATTERN = new RegExp(`^\\s*(?:secret:|secret://${MODEL_UUID}/)?${XID}\\s*$`, "u");
-/** Only the outline of a JSON array: its items (objects) are beyond what a pattern can say. */
-export const STATUS_PATTERN = /^\s*\[[\s\S]*\]\s*$/u;
+/**
+ * A JSON array of {code: integer, message: string, resolution: string} objects, each field once; other members
+ * are allowed if their values are JSON scalars. Written plainly (as json.dumps writes it).
+ */
+export const STATUS_PATTERN = new RegExp(
+  `^${JSON_WS}\\[${JSON_WS}(?:${STATUS_ITEM}(?:${JSON_WS},${JSON_WS}${STATUS_ITEM})*)?${JSON_WS}\\]${JSON_WS}$`,
+  "u",
+);
+/** The legacy cleartext `tls` flag. */
+export const TLS_FLAG_PATTERN = /^(?:enabled|disabled)$/u;

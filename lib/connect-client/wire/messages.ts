@@ -56,8 +56,6 @@ export const msg = {
     `${key} item ${position} is ${got}, not a string: write each secret key as a JSON string`,
   secretsItemInvalid: (key: string, item: string, reason: string) =>
     `${key} item ${quote(item)} is not a valid secret key (${reason}): ${KEY_RULE}`,
-  secretsItemDuplicate: (key: string, item: string) =>
-    `${key} item ${quote(item)} appears more than once; list each key once`,
   secretsLackCredentials: (missing: readonly string[]) =>
     `requested-secrets lacks ${missing.map((m) => JSON.stringify(m)).join(" and ")}: ` +
     'include "username" and "password" so that the provider shares the REST credentials in secret-user',
@@ -79,6 +77,9 @@ export const msg = {
   credentialHalf: (missing: "username" | "password", present: "username" | "password") =>
     `${missing} is missing: a cleartext ${present} needs a ${missing} too; better, publish secret-user instead`,
 
+  // tls (legacy cleartext)
+  tlsFlag: (value: string) => `tls must be "enabled" or "disabled", got ${quote(value)}`,
+
   // status
   statusNotJson: () => `status is not valid JSON: write ${STATUS_SHAPE}`,
   statusNotArray: (got: string) => `status must be ${STATUS_SHAPE}, got ${got}`,
@@ -92,6 +93,10 @@ export const msg = {
     `status item ${position} has a "code" that is not an integer: give an integer (1xxx info, 4xxx transitory, 5xxx fatal)`,
   statusItemText: (position: number, field: "message" | "resolution") =>
     `status item ${position} has a "${field}" that is not a string: give a string`,
+
+  statusForm: () =>
+    `status is not in the plain form expected: write ${STATUS_SHAPE} with a plain integer code, ` +
+    "each field once, and no nested values",
 
   /** Fallback when a value passes every specific check but not the published pattern. */
   pattern: (key: string) => `${key} does not match the connect_client v0 schema for this key`,
@@ -118,4 +123,10 @@ export const warn = {
     'send requested-secrets, e.g. ["username", "password", "tls", "tls-ca"]',
   httpsWithoutTls: () =>
     "endpoints use https but secret-tls is missing: the requirer has no CA to verify the REST certificate",
+  /** Canonical's RequirerData appends additional_secret_fields to its defaults without removing repeats. */
+  secretsItemRepeated: (key: string, item: string) =>
+    `${key} item ${quote(item)} appears more than once; the repeats are ignored (list each key once)`,
+  cleartextTlsShadowed: (keys: readonly string[]) =>
+    `${keys.join(" and ")} in cleartext alongside secret-tls: secret-tls wins, the cleartext ` +
+    `${keys.length > 1 ? "values are" : "value is"} ignored`,
 } as const;

@@ -17,6 +17,8 @@ import {
   SECRET_KEY_PATTERN,
   SECRET_URI_PATTERN,
   STATUS_PATTERN,
+  TLS_FLAG_PATTERN,
+  TLS_FLAG_VALUES,
 } from "./keys.js";
 import { msg } from "./messages.js";
 import {
@@ -25,6 +27,7 @@ import {
   diagnoseSecretKeyList,
   diagnoseSecretUri,
   diagnoseStatus,
+  diagnoseTlsFlag,
 } from "./rules.js";
 
 const MISSING: Readonly<Record<string, () => string>> = {
@@ -80,15 +83,13 @@ const requirerShape = {
       title: "Requested-Secrets",
       description:
         "JSON-encoded array of the secret keys the provider must share through Juju secrets instead of the " +
-        'databag. Must include "username" and "password" (and "tls-ca" when TLS is used); no duplicates. ' +
-        "A requirer that omits it is a legacy requirer: the provider then writes credentials in cleartext.",
+        'databag. Must include "username" and "password" (and "tls-ca" when TLS is used). Each key should ' +
+        "appear once; repeats (which Canonical's library writes when given extra fields it already has) are " +
+        "read once. A requirer that omits it is a legacy requirer: the provider then writes credentials in " +
+        "cleartext.",
       examples: ['["username", "password", "tls", "tls-ca"]'],
       contentMediaType: "application/json",
-      contentSchema: {
-        ...secretKeysSchema,
-        uniqueItems: true,
-        allOf: containsKeys(["username", "password"]),
-      },
+      contentSchema: { ...secretKeysSchema, allOf: containsKeys(["username", "password"]) },
     })
     .optional(),
   [R.providedSecrets]: wireString(R.providedSecrets, (v) =>
@@ -99,10 +100,10 @@ const requirerShape = {
       title: "Provided-Secrets",
       description:
         "JSON-encoded array of the secret keys the requirer itself shares (newer Python library, e.g. " +
-        '["mtls-cert"]). Optional; no duplicates.',
+        '["mtls-cert"]). Optional. Each key should appear once; repeats are read once.',
       examples: ['["mtls-cert"]'],
       contentMediaType: "application/json",
-      contentSchema: { ...secretKeysSchema, uniqueItems: true },
+      contentSchema: secretKeysSchema,
     })
     .optional(),
   [DATA_KEY]: dataField.optional(),
@@ -152,12 +153,30 @@ const providerShape = {
         "Legacy cleartext fallback, written only for a requirer that sends no requested-secrets. Comes with username.",
     })
     .optional(),
-  [P.status]: wireString(P.status, diagnoseStatus, STATUS_PATTERN)
+  [P.tls]: wireString(P.tls, diagnoseTlsFlag, TLS_FLAG_PATTERN)
+    .meta({
+      title: "Tls",
+      description:
+        'Legacy cleartext fallback, written only for a requirer that sends no requested-secrets: "enabled" or ' +
+        '"disabled". A provider that uses secrets puts it in the secret-tls secret, which wins over this key.',
+      examples: [...TLS_FLAG_VALUES],
+    })
+    .optional(),
+  [P.tlsCa]: wireString(P.tlsCa, none)
+    .meta({
+      title: "Tls-Ca",
+      description:
+        "Legacy cleartext fallback, written only for a requirer that sends no requested-secrets: the PEM CA " +
+        "chain of the REST endpoints. A provider that uses secrets puts it in the secret-tls secret, which wins.",
+    })
+    .optional(),
+  [P.status]: wireString(P.status, diagnoseStatus)
+    .regex(STATUS_PATTERN, { error: msg.statusForm() })
     .meta({
       title: "Status",
       description:
         "JSON-encoded array of {code, message, resolution} (newer Python library). Codes: 1xxx information, " +
-        "4xxx transitory, 5xxx fatal.",
+        "4xxx transitory, 5xxx fatal. Written plainly: an integer code, each field once, no nested values.",
       examples: [
         '[{"code": 4001, "message": "Plugin download failed", "resolution": "Check the plugin-url"}]',
       ],

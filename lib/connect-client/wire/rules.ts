@@ -5,7 +5,7 @@
  */
 import { isModelUuid, isXid, parseSecretUri } from "../../juju/secret-uri.js";
 import { jsonTypeName, tryParseJson } from "./json-text.js";
-import { NOT_REQUIRED, REQUIRED_SECRETS, SECRET_KEY_PATTERN } from "./keys.js";
+import { HOST_SOURCE, NOT_REQUIRED, REQUIRED_SECRETS, SECRET_KEY_PATTERN, TLS_FLAG_VALUES } from "./keys.js";
 import { msg, secretKeyFault } from "./messages.js";
 
 type UrlFault =
@@ -13,8 +13,8 @@ type UrlFault =
   | { kind: "scheme"; scheme: string };
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):(?![0-9])/;
-const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-const IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
+/** The host grammar of the published patterns (IPv4 octets 0-255, RFC 4291 IPv6, no numeric last label). */
+const HOST = new RegExp(`^${HOST_SOURCE}$`, "u");
 const PORT = /^(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$/;
 
 /** What is wrong with an absolute http(s) URL, checked in the order a person most likely got it wrong. */
@@ -38,8 +38,9 @@ export function urlFault(text: string): UrlFault | undefined {
   const host = colon < 0 ? authority : authority.slice(0, colon);
   if (host === "") return { kind: "noHost" };
   if (colon >= 0 && !PORT.test(authority.slice(colon + 1))) return { kind: "port" };
-  if (!(host.startsWith("[") ? IPV6 : HOSTNAME).test(host)) return { kind: "host" };
+  if (!HOST.test(host)) return { kind: "host" };
   if (/\s/.test(tail)) return { kind: "whitespace" };
+  // What the grammar above cannot see: IDNA (an xn-- label must be valid Punycode).
   if (!URL.canParse(text)) return { kind: "invalid" };
   return undefined;
 }
@@ -121,29 +122,46 @@ export function diagnoseEndpoints(value: string): string[] {
   return problems;
 }
 
-/** requested-secrets (credentials required) and provided-secrets: a JSON array of distinct secret keys. */
+/**
+ * requested-secrets (credentials required) and provided-secrets: a JSON array of secret keys. Repeats are not
+ * a problem (see repeatedItems): Canonical's library writes them.
+ */
 export function diagnoseSecretKeyList(key: string, value: string, requireCredentials: boolean): string[] {
   const parsed = tryParseJson(value);
   if (!parsed.ok) return [msg.secretsNotJson(key)];
   if (!Array.isArray(parsed.value)) return [msg.secretsNotArray(key, jsonTypeName(parsed.value))];
   const problems: string[] = [];
-  const seen = new Set<string>();
   const items: unknown[] = parsed.value;
   items.forEach((item, i) => {
     if (typeof item !== "string") {
       problems.push(msg.secretsItemNotString(key, i + 1, jsonTypeName(item)));
     } else if (!SECRET_KEY_PATTERN.test(item)) {
       problems.push(msg.secretsItemInvalid(key, item, secretKeyFault(item)));
-    } else if (seen.has(item)) {
-      problems.push(msg.secretsItemDuplicate(key, item));
     }
-    if (typeof item === "string") seen.add(item);
   });
   if (requireCredentials) {
-    const missing = REQUIRED_SECRETS.filter((k) => !seen.has(k));
+    const missing = REQUIRED_SECRETS.filter((k) => !items.includes(k));
     if (missing.length > 0) problems.push(msg.secretsLackCredentials(missing));
   }
   return problems;
+}
+
+/** The string items of a JSON array text that appear more than once, each named once, in order; [] otherwise. */
+export function repeatedItems(value: string): string[] {
+  const parsed = tryParseJson(value);
+  if (!parsed.ok || !Array.isArray(parsed.value)) return [];
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const item of parsed.value as unknown[]) {
+    if (typeof item !== "string") continue;
+    if (seen.has(item)) repeated.add(item);
+    seen.add(item);
+  }
+  return [...repeated];
+}
+
+export function diagnoseTlsFlag(value: string): string[] {
+  return TLS_FLAG_VALUES.includes(value) ? [] : [msg.tlsFlag(value)];
 }
 
 export function diagnoseSecretUri(key: string, value: string): string[] {

@@ -38,6 +38,22 @@ describe.concurrent("connect-client as a process", () => {
     expect(r.stdout).toContain("relation-info[0] (connect_client): valid (requirer databag)");
   });
 
+  it("real `juju show-unit` output with peers and another interface: only connect_client checked, exit 0", async ({
+    expect,
+  }) => {
+    const showUnit = fixturePath("show-unit-kafka-connect.yaml");
+    const r = await run(["validate", showUnit]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const where = `${showUnit} kafka-connect/0`;
+    expect(r.stdout).toContain(`${where} relation-info[0] (worker): skipped\n  note: it is a peer relation`);
+    expect(r.stdout).toContain(`${where} relation-info[2] (kafka-client): skipped\n`);
+    expect(r.stdout).toContain(`${where} relation-info[3] (connect-client): valid (requirer databag)\n`);
+    expect(r.stdout).toContain(
+      `${where} relation-info[3] (connect-client) unit mysql-connect-integrator/0: valid (requirer unit databag)\n`,
+    );
+  });
+
   it("a broken seed variant from stdin: exit 1, the key named on stdout", async ({ expect }) => {
     const broken = `relation-info:
   - endpoint: connect_client

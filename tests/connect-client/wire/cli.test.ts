@@ -32,6 +32,20 @@ async function cli(
 const SEED_PROVIDER = fixturePath("seed-002-provider.yaml");
 const SEED_REQUIRER = fixturePath("seed-002-requirer.yaml");
 const CRI_SCHEMA = fixturePath("cri-style-requirer.schema.json");
+const SHOW_UNIT = fixturePath("show-unit-kafka-connect.yaml");
+const SU = `${SHOW_UNIT} kafka-connect/0`;
+const PEER_NOTE = "it is a peer relation (juju shows local-unit only for those); to check it anyway, pass";
+/** What `validate` prints for the show-unit fixture: three entries skipped, the connect_client one checked. */
+const SHOW_UNIT_REPORT =
+  `${SU} relation-info[0] (worker): skipped\n` +
+  `  note: ${PEER_NOTE} --endpoint worker --role provider|requirer\n` +
+  `${SU} relation-info[1] (upgrade): skipped\n` +
+  `  note: ${PEER_NOTE} --endpoint upgrade --role provider|requirer\n` +
+  `${SU} relation-info[2] (kafka-client): skipped\n` +
+  "  note: it has keys connect_client does not use (consumer-group-prefix, topic): another interface; " +
+  "to check it anyway, pass --endpoint kafka-client\n" +
+  `${SU} relation-info[3] (connect-client): valid (requirer databag)\n` +
+  `${SU} relation-info[3] (connect-client) unit mysql-connect-integrator/0: valid (requirer unit databag)\n`;
 
 describe("connect-client validate: connect_client databags", () => {
   it("both seed examples are valid; the YAML list gets a note", async () => {
@@ -146,6 +160,141 @@ describe("connect-client validate: connect_client databags", () => {
   });
 });
 
+describe("connect-client validate: juju show-unit output with other relations", () => {
+  it("checks the connect_client entry and its related unit; peers and other interfaces are skipped", async () => {
+    expect(await cli(["validate", SHOW_UNIT])).toEqual({ code: 0, stderr: "", stdout: SHOW_UNIT_REPORT });
+  });
+
+  it("with --role, the peer and kafka-client entries are still skipped, not reported invalid", async () => {
+    expect(await cli(["validate", "--role", "requirer", SHOW_UNIT])).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: SHOW_UNIT_REPORT,
+    });
+  });
+
+  it("--endpoint picks the entries to check, and nothing is skipped", async () => {
+    expect(await cli(["validate", "--endpoint", "connect-client", SHOW_UNIT])).toEqual({
+      code: 0,
+      stderr: "",
+      stdout:
+        `${SU} relation-info[3] (connect-client): valid (requirer databag)\n` +
+        `${SU} relation-info[3] (connect-client) unit mysql-connect-integrator/0: valid (requirer unit databag)\n`,
+    });
+  });
+
+  it("--endpoint checks a skipped entry anyway, with the role given", async () => {
+    const r = await cli(["validate", "--endpoint", "worker", "--role", "requirer", SHOW_UNIT]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `${SU} relation-info[0] (worker): invalid (requirer databag)\n  plugin-url: plugin-url is missing`,
+    );
+    expect(r.stdout).toContain(
+      `${SU} relation-info[0] (worker) unit kafka-connect/1: valid (requirer unit databag)`,
+    );
+  });
+
+  it("--json: skipped entries as {skipped: true, notes}, unit databags with their unit", async () => {
+    const r = await cli(["validate", "--json", SHOW_UNIT]);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(results.map((x) => [x["entry"], x["skipped"] ?? x["valid"], x["unit"]])).toEqual([
+      ["kafka-connect/0 relation-info[0] (worker)", true, undefined],
+      ["kafka-connect/0 relation-info[1] (upgrade)", true, undefined],
+      ["kafka-connect/0 relation-info[2] (kafka-client)", true, undefined],
+      ["kafka-connect/0 relation-info[3] (connect-client)", true, undefined],
+      ["kafka-connect/0 relation-info[3] (connect-client)", true, "mysql-connect-integrator/0"],
+    ]);
+    expect(results[2]).toEqual({
+      source: SHOW_UNIT,
+      entry: "kafka-connect/0 relation-info[2] (kafka-client)",
+      skipped: true,
+      notes: [
+        "it has keys connect_client does not use (consumer-group-prefix, topic): another interface; " +
+          "to check it anyway, pass --endpoint kafka-client",
+      ],
+    });
+    expect(results[4]).toEqual({
+      source: SHOW_UNIT,
+      entry: "kafka-connect/0 relation-info[3] (connect-client)",
+      unit: "mysql-connect-integrator/0",
+      valid: true,
+      role: "requirer",
+      problems: [],
+      warnings: [],
+      notes: [],
+    });
+  });
+
+  it("a related unit's databag is read partially: present connect_client keys must be valid", async () => {
+    const doc = `relation-info:
+- endpoint: connect-client
+  application-data: {plugin-url: NOT-REQUIRED, requested-secrets: '["username", "password"]'}
+  related-units:
+    mm2/0:
+      in-scope: true
+      data: {ingress-address: 10.1.1.7, requested-secrets: '["username", "password", "tls", "tls"]'}
+    mm2/1:
+      in-scope: true
+      data: {ingress-address: 10.1.1.8, requested-secrets: '["username"]'}
+`;
+    const r = await cli(["validate", "-"], { stdin: doc });
+    expect(r).toEqual({
+      code: 1,
+      stderr: "",
+      stdout:
+        "<stdin> relation-info[0] (connect-client): valid (requirer databag)\n" +
+        "<stdin> relation-info[0] (connect-client) unit mm2/0: valid (requirer unit databag)\n" +
+        '  warning: requested-secrets item "tls" appears more than once; the repeats are ignored (list each key once)\n' +
+        "<stdin> relation-info[0] (connect-client) unit mm2/1: invalid (requirer unit databag)\n" +
+        '  requested-secrets: requested-secrets lacks "password": include "username" and "password" so that the ' +
+        "provider shares the REST credentials in secret-user\n",
+    });
+  });
+
+  it("no connect_client entry among several: exit 2, each entry's reason, and the way out", async () => {
+    const text = await readFile(SHOW_UNIT, "utf8");
+    const withoutClient = text.slice(0, text.indexOf("  - relation-id: 7"));
+    const r = await cli(["validate", "x.yaml"], { files: { "x.yaml": withoutClient } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(
+      "connect-client: cannot find a connect_client databag in x.yaml: " +
+        "kafka-connect/0 relation-info[0] (worker) is a peer relation (juju shows local-unit only for those); " +
+        "kafka-connect/0 relation-info[1] (upgrade) is a peer relation (juju shows local-unit only for those); " +
+        "kafka-connect/0 relation-info[2] (kafka-client) has keys connect_client does not use " +
+        "(consumer-group-prefix, topic): another interface. " +
+        "Pass --endpoint NAME to choose an entry (and --role provider|requirer if its keys do not tell)\n",
+    );
+  });
+
+  it("entries that are empty or whose keys do not tell are skipped too", async () => {
+    const doc = `relation-info:
+- endpoint: connect-client
+  application-data: {}
+- endpoint: other
+  application-data: {plugin-url: NOT-REQUIRED, endpoints: "http://a:1"}
+- endpoint: legacy
+  application-data: {username: u, password: p}
+- endpoint: connect-client
+  application-data: {endpoints: "http://10.0.0.1:8083", secret-user: "secret:cjqub6vubg2s77p3nio0"}
+`;
+    const r = await cli(["validate", "-"], { stdin: doc });
+    expect(r).toEqual({
+      code: 0,
+      stderr: "",
+      stdout:
+        "<stdin> relation-info[0] (connect-client): skipped\n" +
+        "  note: it has an empty application-data; to check it anyway, pass --endpoint connect-client --role provider|requirer\n" +
+        "<stdin> relation-info[1] (other): skipped\n" +
+        "  note: it has both requirer and provider keys; to check it anyway, pass --endpoint other --role provider|requirer\n" +
+        "<stdin> relation-info[2] (legacy): skipped\n" +
+        "  note: it has no key that tells a connect_client side; to check it anyway, pass --endpoint legacy --role provider|requirer\n" +
+        "<stdin> relation-info[3] (connect-client): valid (provider databag)\n",
+    });
+  });
+});
+
 describe("connect-client validate --schema", () => {
   it("a charm-relation-interfaces schema gets {app, unit}", async () => {
     const ok = await cli(["validate", "--schema", CRI_SCHEMA, SEED_REQUIRER]);
@@ -243,6 +392,19 @@ describe("connect-client usage errors exit 2", () => {
     await usage(["check"], 'unknown command "check"');
     await usage([], "no command given");
     await usage(["validate", "-", "-"], "stdin (-) can be read only once");
+  });
+
+  it("--endpoint: an unknown endpoint lists the known ones; a plain databag has none", async () => {
+    await usage(
+      ["validate", "--endpoint", "connect_client", SHOW_UNIT],
+      `${SHOW_UNIT} has no relation-info entry for endpoint "connect_client" ` +
+        "(its endpoints: worker, upgrade, kafka-client, connect-client)",
+    );
+    await usage(
+      ["validate", "--endpoint", "connect-client", "-"],
+      "--endpoint applies to relation-info (juju show-unit output); <stdin> is a databag",
+      { stdin: "plugin-url: NOT-REQUIRED\n" },
+    );
   });
 
   it("a role that cannot be inferred asks for --role", async () => {

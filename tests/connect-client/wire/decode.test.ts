@@ -10,7 +10,15 @@ import {
   PROVIDER_KEYS,
   REQUIRER_KEYS,
 } from "../../../lib/connect-client/wire/index.js";
-import { BAD, GOLDEN, SEED, VALID } from "../fixtures/cases.js";
+import {
+  BAD,
+  GOLDEN,
+  LEGACY_TLS_PROVIDER,
+  REQUESTED_WITH_REPEAT,
+  SEED,
+  TEST_CA,
+  VALID,
+} from "../fixtures/cases.js";
 
 const CLEARTEXT_WARNING =
   "legacy: credentials in cleartext; ask the provider to use secrets by sending requested-secrets";
@@ -40,6 +48,36 @@ describe("golden databags of Canonical's Python library", () => {
         providedSecrets: ["mtls-cert"],
       },
     });
+  });
+
+  it("LIBPATCH 59 requirer unit databag: the same two *-secrets keys, read partially (no plugin-url)", () => {
+    // A unit databag is not the application databag: nothing is required in it, what is there must be valid.
+    expect(decodeRequirerBag(GOLDEN.requirerLibpatch59Unit, { partial: true })).toEqual({
+      ok: true,
+      warnings: [],
+      value: {
+        requestedSecrets: [
+          "username",
+          "password",
+          "tls",
+          "tls-ca",
+          "uris",
+          "read-only-uris",
+          "entity-name",
+          "entity-password",
+        ],
+        providedSecrets: ["mtls-cert"],
+      },
+    });
+    // Read as an application databag it would lack plugin-url: which is why it is read partially.
+    expect(decodeRequirerBag(GOLDEN.requirerLibpatch59Unit)).toMatchObject({
+      ok: false,
+      problems: [{ key: "plugin-url" }],
+    });
+    expect(Object.keys(GOLDEN.requirerLibpatch59Unit).sort()).toEqual([
+      "provided-secrets",
+      "requested-secrets",
+    ]);
   });
 
   it("LIBPATCH 40 MirrorMaker requirer: the NOT-REQUIRED sentinel", () => {
@@ -171,6 +209,111 @@ describe("warnings", () => {
     const d = decodeProviderBag({ endpoints: "ftp://x", username: "u", password: "p" });
     expect(d.ok).toBe(false);
     expect(d.warnings).toEqual([CLEARTEXT_WARNING]);
+  });
+});
+
+describe("repeated secret keys (RequirerData appends additional_secret_fields without de-duplicating)", () => {
+  const repeated = (key: string, item: string) =>
+    `${key} item "${item}" appears more than once; the repeats are ignored (list each key once)`;
+
+  it("requested-secrets: valid, read once, with a warning naming the key and the item", () => {
+    expect(
+      decodeRequirerBag({ "plugin-url": NOT_REQUIRED, "requested-secrets": REQUESTED_WITH_REPEAT }),
+    ).toEqual({
+      ok: true,
+      value: { pluginUrl: NOT_REQUIRED, requestedSecrets: ["username", "password", "tls", "tls-ca", "uris"] },
+      warnings: [repeated("requested-secrets", "tls-ca")],
+    });
+  });
+
+  it("provided-secrets too, and each repeated item is named once, in order", () => {
+    const d = decodeRequirerBag(
+      {
+        "plugin-url": NOT_REQUIRED,
+        "requested-secrets": '["password", "username", "password", "username", "password"]',
+        "provided-secrets": '["mtls-cert", "mtls-cert"]',
+      },
+      { partial: true },
+    );
+    expect(d).toEqual({
+      ok: true,
+      value: {
+        pluginUrl: NOT_REQUIRED,
+        requestedSecrets: ["password", "username"],
+        providedSecrets: ["mtls-cert"],
+      },
+      warnings: [
+        repeated("requested-secrets", "password"),
+        repeated("requested-secrets", "username"),
+        repeated("provided-secrets", "mtls-cert"),
+      ],
+    });
+  });
+
+  it("everything else stays strict: a repeated invalid key is still refused", () => {
+    const d = decodeRequirerBag({
+      "plugin-url": NOT_REQUIRED,
+      "requested-secrets": '["username", "password", "tls_ca", "tls_ca"]',
+    });
+    expect(d.ok).toBe(false);
+    if (!d.ok) expect(d.problems.map((p) => p.key)).toEqual(["requested-secrets", "requested-secrets"]);
+    expect(d.warnings).toEqual([repeated("requested-secrets", "tls_ca")]);
+  });
+});
+
+describe("legacy cleartext tls and tls-ca", () => {
+  it("a requirer that requested no secrets gets every field in cleartext, TLS included", () => {
+    expect(decodeProviderBag(LEGACY_TLS_PROVIDER)).toEqual({
+      ok: true,
+      warnings: [CLEARTEXT_WARNING],
+      value: {
+        endpoints: ["https://10.0.0.1:8443", "https://10.0.0.2:8443"],
+        username: "relation-7",
+        password: "Zq8v2Lr5NwX0pT3yHc7mKd1sJb4gFe9a",
+        tls: "enabled",
+        tlsCa: TEST_CA,
+      },
+    });
+  });
+
+  it("encodes them, and encode(decode(x)) gives the legacy bag back byte for byte", () => {
+    const d = decodeProviderBag(LEGACY_TLS_PROVIDER);
+    if (!d.ok) throw new Error(formatProblems(d.problems));
+    expect(encodeProviderBag(d.value)).toEqual(LEGACY_TLS_PROVIDER);
+    expect(encodeProviderBag({ tls: "disabled" })).toEqual({ tls: "disabled" });
+  });
+
+  it("alongside secret-tls: secret-tls wins, the cleartext values are left out, with a warning", () => {
+    const secretTls = "secret:cjqub7fubg2s77p3niog";
+    const both = decodeProviderBag({
+      ...SEED.provider,
+      "secret-tls": secretTls,
+      tls: "enabled",
+      "tls-ca": TEST_CA,
+    });
+    expect(both).toEqual({
+      ok: true,
+      warnings: [
+        "tls and tls-ca in cleartext alongside secret-tls: secret-tls wins, the cleartext values are ignored",
+      ],
+      value: {
+        endpoints: ["http://10.1.1.100:8083", "http://10.1.1.101:8083", "http://10.1.1.102:8083"],
+        secretUser: SEED.provider["secret-user"],
+        secretTls,
+      },
+    });
+    const one = decodeProviderBag({ ...SEED.provider, "tls-ca": TEST_CA }, { partial: true });
+    expect(one.warnings).toEqual([
+      "tls-ca in cleartext alongside secret-tls: secret-tls wins, the cleartext value is ignored",
+    ]);
+  });
+
+  it("https endpoints with a cleartext tls-ca have a CA: no https warning", () => {
+    const bag = { endpoints: "https://10.0.0.1:8443", "secret-user": "secret:cjqub6vubg2s77p3nio0" };
+    expect(decodeProviderBag({ ...bag, tls: "enabled", "tls-ca": TEST_CA }).warnings).toEqual([]);
+    expect(decodeProviderBag({ ...bag, tls: "enabled" }).warnings).toEqual([
+      "endpoints use https but secret-tls is missing: the requirer has no CA to verify the REST certificate",
+    ]);
   });
 });
 

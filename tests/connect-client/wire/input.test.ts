@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { InputError, inferRole, parseInputDocument } from "../../../lib/connect-client/wire/index.js";
+import {
+  classifyEntry,
+  InputError,
+  inferRole,
+  parseInputDocument,
+} from "../../../lib/connect-client/wire/index.js";
 import { toWireBag } from "../../../lib/connect-client/wire/input.js";
-import { fixtureText, SEED } from "../fixtures/cases.js";
+import { fixtureText, GOLDEN, SEED } from "../fixtures/cases.js";
 
 const LIST_NOTE =
   "requested-secrets: given as a list; read as its JSON text, as Juju holds it (a databag holds strings)";
@@ -9,10 +14,20 @@ const LIST_NOTE =
 describe("parseInputDocument", () => {
   it("reads the seed's relation-info YAML; the requirer's YAML list becomes JSON text, with a note", () => {
     expect(parseInputDocument(fixtureText("seed-002-requirer.yaml"))).toEqual([
-      { label: "relation-info[0] (connect_client)", app: SEED.requirer, notes: [LIST_NOTE] },
+      {
+        label: "relation-info[0] (connect_client)",
+        endpoint: "connect_client",
+        app: SEED.requirer,
+        notes: [LIST_NOTE],
+      },
     ]);
     expect(parseInputDocument(fixtureText("seed-002-provider.yaml"))).toEqual([
-      { label: "relation-info[0] (connect_client)", app: SEED.provider, notes: [] },
+      {
+        label: "relation-info[0] (connect_client)",
+        endpoint: "connect_client",
+        app: SEED.provider,
+        notes: [],
+      },
     ]);
   });
 
@@ -50,12 +65,47 @@ kafka-connect/0:
     expect(parseInputDocument(doc)).toEqual([
       {
         label: "kafka-connect/0 relation-info[0] (connect-client)",
+        endpoint: "connect-client",
         app: { "plugin-url": "NOT-REQUIRED", "requested-secrets": '["username", "password"]' },
         unit: { "egress-subnets": "10.1.1.7/32", "ingress-address": "10.1.1.7" },
+        relatedUnits: [
+          {
+            name: "mm2/0",
+            bag: { "egress-subnets": "10.1.1.7/32", "ingress-address": "10.1.1.7" },
+            notes: [],
+          },
+        ],
         notes: [],
       },
-      { label: "kafka-connect/0 relation-info[1] (connect-client)", app: {}, notes: [] },
+      {
+        label: "kafka-connect/0 relation-info[1] (connect-client)",
+        endpoint: "connect-client",
+        app: {},
+        notes: [],
+      },
     ]);
+  });
+
+  it("reads a full `juju show-unit` capture: endpoints, peers (local-unit), every related unit", () => {
+    const bags = parseInputDocument(fixtureText("show-unit-kafka-connect.yaml"));
+    expect(bags.map((b) => [b.label, b.endpoint, b.peer ?? false])).toEqual([
+      ["kafka-connect/0 relation-info[0] (worker)", "worker", true],
+      ["kafka-connect/0 relation-info[1] (upgrade)", "upgrade", true],
+      ["kafka-connect/0 relation-info[2] (kafka-client)", "kafka-client", false],
+      ["kafka-connect/0 relation-info[3] (connect-client)", "connect-client", false],
+    ]);
+    // The local unit's own data is not a related unit's.
+    expect(bags[0]?.relatedUnits?.map((u) => u.name)).toEqual(["kafka-connect/1"]);
+    expect(bags[1]?.relatedUnits).toBeUndefined();
+    // The integrator's unit databag holds the LIBPATCH 59 golden unit keys, next to Juju's own.
+    const unit = bags[3]?.relatedUnits?.[0];
+    expect(unit?.name).toBe("mysql-connect-integrator/0");
+    expect(unit?.bag).toEqual({
+      "egress-subnets": "10.1.1.200/32",
+      "ingress-address": "10.1.1.200",
+      "private-address": "10.1.1.200",
+      ...GOLDEN.requirerLibpatch59Unit,
+    });
   });
 
   it("refuses what is not a mapping of databags", () => {
@@ -88,6 +138,48 @@ describe("toWireBag", () => {
         "l: given as a list; read as its JSON text, as Juju holds it (a databag holds strings)",
         "m: given as a mapping; read as its JSON text, as Juju holds it (a databag holds strings)",
       ],
+    });
+  });
+});
+
+describe("classifyEntry: is a relation-info entry a connect_client databag?", () => {
+  const entry = (app: Record<string, string>, peer = false) => ({
+    label: "e",
+    app,
+    notes: [],
+    ...(peer ? { peer } : {}),
+  });
+
+  it("yes, when its keys tell the side and none belongs to another interface", () => {
+    expect(classifyEntry(entry(SEED.requirer))).toEqual({ kind: "connect_client", role: "requirer" });
+    expect(classifyEntry(entry({ ...SEED.provider, data: "{}", "secret-extra": "secret:x" }))).toEqual({
+      kind: "connect_client",
+      role: "provider",
+    });
+  });
+
+  it("no, for a peer relation, whatever its keys", () => {
+    expect(classifyEntry(entry(SEED.provider, true))).toEqual({ kind: "peer" });
+  });
+
+  it("no, for an empty bag, or keys that do not tell the side", () => {
+    expect(classifyEntry(entry({}))).toEqual({ kind: "empty" });
+    expect(classifyEntry(entry({ username: "u", password: "p" }))).toEqual({ kind: "no-role", both: false });
+    expect(classifyEntry(entry({ "plugin-url": "NOT-REQUIRED", endpoints: "http://a:1" }))).toEqual({
+      kind: "no-role",
+      both: true,
+    });
+  });
+
+  it("no, for another interface of Canonical's library that shares keys with connect_client", () => {
+    // kafka_client: the Kafka provider writes endpoints and secret-user too, and topic.
+    expect(
+      classifyEntry(entry({ endpoints: "10.1.1.10:9092", "secret-user": "secret:x", topic: "t" })),
+    ).toEqual({ kind: "foreign", keys: ["topic"] });
+    // A database requirer sends requested-secrets too.
+    expect(classifyEntry(entry({ "requested-secrets": "[]", database: "app" }))).toEqual({
+      kind: "foreign",
+      keys: ["database"],
     });
   });
 });
