@@ -4,10 +4,9 @@
  * is never sent. HTTP, failover and retries live in transport.ts.
  */
 
-import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import { parseEndpoints } from "./endpoints.js";
-import { classifyResponse, invalidArgument, KafkaConnectError } from "./errors.js";
+import { classifyResponse, invalidArgument, isKafkaConnectError, KafkaConnectError } from "./errors.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import {
   AffectedLoggersSchema,
@@ -83,11 +82,6 @@ export interface KafkaConnectClientOptions {
   readonly signal?: AbortSignal;
   /** Debug lines per attempt (method, path, endpoint, status, duration) and failover warnings; never headers. */
   readonly logger?: Logger;
-  /**
-   * TESTS ONLY: an undici Dispatcher to send requests through instead of the client's own Agent. `tlsCa` is
-   * not applied to it, and `close()` leaves it open.
-   */
-  readonly dispatcher?: Dispatcher;
   /** Injectable clock for tests. */
   readonly sleep?: Sleep;
   readonly now?: () => number;
@@ -101,16 +95,19 @@ const CLIENT_OPTIONS = new Set([
   "retry",
   "signal",
   "logger",
-  "dispatcher",
   "sleep",
   "now",
 ]);
+// Refused like any unknown option, with a hint: each could carry a way around certificate verification.
 const TLS_BYPASS_OPTIONS = new Set([
   "rejectUnauthorized",
   "insecure",
   "skipVerify",
   "checkServerIdentity",
   "ca",
+  "dispatcher",
+  "agent",
+  "connect",
 ]);
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -135,7 +132,6 @@ export class KafkaConnectClient {
       ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
-      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
@@ -202,7 +198,11 @@ export class KafkaConnectClient {
     return decode(answer, ExpandedConnectorsSchema);
   }
 
-  /** `POST /connectors` (201). `initialState` needs 3.7+. Not failed over unless the request never left. */
+  /**
+   * `POST /connectors` (201). Not failed over unless the request never left. `initialState` needs 3.7+: the
+   * worker's version (`GET /`, read once per endpoint) is checked first, and an older worker is refused with
+   * kind "unsupported" before anything is created (its Jackson rejects the unknown property with a 500).
+   */
   async createConnector(
     name: string,
     config: Readonly<Record<string, string>>,
@@ -211,8 +211,30 @@ export class KafkaConnectClient {
     const { initialState, ...call } = options;
     segment(name, "connector name");
     checkConfig(config);
-    const body = { name, config, ...(initialState === undefined ? {} : { initial_state: initialState }) };
-    return this.#json({ method: "POST", path: "/connectors", body }, ConnectorInfoSchema, call);
+    if (initialState === undefined) {
+      const spec: RequestSpec = { method: "POST", path: "/connectors", body: { name, config } };
+      return this.#json(spec, ConnectorInfoSchema, call);
+    }
+    const spec: RequestSpec = {
+      method: "POST",
+      path: "/connectors",
+      body: { name, config, initial_state: initialState },
+      requires: INITIAL_STATE,
+    };
+    try {
+      return await this.#json(spec, ConnectorInfoSchema, call);
+    } catch (error) {
+      // A worker whose version we could not read, older than 3.7 after all.
+      if (isKafkaConnectError(error, "server-error") && error.message.startsWith(UNKNOWN_INITIAL_STATE)) {
+        throw new KafkaConnectError({
+          ...errorInit(error),
+          kind: "unsupported",
+          since: INITIAL_STATE.since,
+          detail: `${INITIAL_STATE.feature} needs Kafka Connect ${INITIAL_STATE.since} or later`,
+        });
+      }
+      throw error;
+    }
   }
 
   /** `GET /connectors/{c}`; the config holds secrets in clear text unless config providers are used. */
@@ -365,14 +387,21 @@ export class KafkaConnectClient {
     await this.#send({ method: "PUT", path: connectorPath(name, "topics", "reset"), route }, options);
   }
 
-  /** `GET /connector-plugins`; `connectorsOnly: false` (honoured since 3.2) lists every plugin type. */
+  /**
+   * `GET /connector-plugins`; `connectorsOnly: false` (3.2+) lists every plugin type. Older workers ignore the
+   * parameter, so the worker's version is checked first and an older one is refused with "unsupported".
+   */
   async plugins(options: CallOptions & { readonly connectorsOnly?: boolean } = {}): Promise<PluginInfo[]> {
     const { connectorsOnly, ...call } = options;
-    const path =
-      connectorsOnly === undefined
-        ? "/connector-plugins"
-        : `/connector-plugins?connectorsOnly=${connectorsOnly}`;
-    return this.#json({ method: "GET", path }, PluginInfoListSchema, call);
+    if (connectorsOnly === undefined) {
+      return this.#json({ method: "GET", path: "/connector-plugins" }, PluginInfoListSchema, call);
+    }
+    const path = `/connector-plugins?connectorsOnly=${connectorsOnly}`;
+    // `true` is what every version does anyway.
+    const spec: RequestSpec = connectorsOnly
+      ? { method: "GET", path }
+      : { method: "GET", path, requires: ALL_PLUGINS };
+    return this.#json(spec, PluginInfoListSchema, call);
   }
 
   /** `GET /connector-plugins/{p}/config` (3.2+); `plugin` is a class name or an alias. */
@@ -460,12 +489,31 @@ export class KafkaConnectClient {
 // Method-specific options (expand, scope, …) are taken out before this check.
 const CALL_OPTIONS = new Set(["signal", "timeoutMs"]);
 
+/** Features older workers lack without a clean refusal: checked against the worker's version before sending. */
+const INITIAL_STATE = { since: "3.7", feature: "initial_state in POST /connectors" } as const;
+const ALL_PLUGINS = { since: "3.2", feature: "connectorsOnly=false on GET /connector-plugins" } as const;
+/** What a pre-3.7 worker's Jackson answers (500) to the unknown `initial_state` property. */
+const UNKNOWN_INITIAL_STATE = 'Unrecognized field "initial_state"';
+
+/** Every own key, symbols included: nothing unlisted may ride along (a symbol-keyed dispatcher, say). */
 function checkKeys(object: object, known: ReadonlySet<string>, what: string): void {
-  for (const key of Object.keys(object)) {
-    if (known.has(key)) continue;
+  for (const key of Reflect.ownKeys(object)) {
+    if (typeof key === "string" && known.has(key)) continue;
+    if (typeof key === "symbol") throw invalidArgument(`unknown ${what} ${String(key)}`);
     const hint = TLS_BYPASS_OPTIONS.has(key) ? "; TLS verification cannot be turned off (use tlsCa)" : "";
     throw invalidArgument(`unknown ${what} "${key}"${hint}`);
   }
+}
+
+/** The fields of an error, to build another from it. */
+function errorInit(error: KafkaConnectError): ConstructorParameters<typeof KafkaConnectError>[0] {
+  const { kind, message, endpoint, method, path, attempts } = error;
+  const optional = Object.fromEntries(
+    (["status", "errorCode", "variant", "subject", "connector", "tried"] as const)
+      .filter((key) => error[key] !== undefined)
+      .map((key) => [key, error[key]]),
+  );
+  return { ...optional, kind, message, endpoint, method, path, attempts, cause: error.cause };
 }
 
 function checkPositive(value: unknown, what: string): void {

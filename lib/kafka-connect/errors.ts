@@ -25,9 +25,12 @@ export type KafkaConnectErrorKind =
   | "forbidden"
   /** No answer within the attempt timeout, or the worker's own 500 `Request timed out…`. */
   | "timeout"
-  /** Connection refused/reset/cut, DNS failure, a 5xx that is not the worker's JSON error, all endpoints down. */
+  /**
+   * Connection refused/reset/cut, DNS failure, a 5xx that is not the worker's JSON error, all endpoints down,
+   * or the worker's 500 `IO Error trying to forward REST request…` (variant "forward-failed").
+   */
   | "unavailable"
-  /** The worker's own JSON 500 (e.g. unknown connector class): an answer, not a transient state. */
+  /** The worker's own JSON 500 (e.g. unknown connector class) from every endpoint asked. */
   | "server-error"
   /** The worker is too old for the endpoint or option; `since` names the Kafka version that added it. */
   | "unsupported"
@@ -65,7 +68,12 @@ export type KafkaConnectErrorVariant =
   /** 400 `Connector config {…} contains no connector type` (the config map is redacted from the message). */
   | "no-connector-type"
   /** 400 `Connector name configuration (x) doesn't match connector name in the URL (y)` */
-  | "name-mismatch";
+  | "name-mismatch"
+  /**
+   * 500 `IO Error trying to forward REST request: …`: the worker could not reach the leader (typically gone,
+   * until the group notices): transient, retried like a rebalance for every method but POST.
+   */
+  | "forward-failed";
 
 export interface KafkaConnectErrorInit {
   readonly kind: KafkaConnectErrorKind;
@@ -177,6 +185,8 @@ export interface RouteFacts {
 }
 
 const ROUTE_NOT_FOUND = "HTTP 404 Not Found";
+const REQUEST_TIMED_OUT_PREFIX = "Request timed out";
+const FORWARD_FAILED_PREFIX = "IO Error trying to forward REST request";
 const REBALANCING_PREFIXES = [
   "Cannot complete request momentarily due to no known leader URL",
   "Cannot complete request because of a conflicting operation",
@@ -227,9 +237,13 @@ export function classifyResponse(status: number, text: string, route: RouteFacts
   if (status === 400) return { ...base, ...classifyBadRequest(message) };
   if (status >= 400 && status < 500) return { ...base, kind: "bad-request" };
   if (status === 500 && parsed) {
-    return message.startsWith("Request timed out")
-      ? { ...base, kind: "timeout", detail: "the worker timed out waiting for the cluster" }
-      : { ...base, kind: "server-error" };
+    if (message.startsWith(REQUEST_TIMED_OUT_PREFIX))
+      return { ...base, kind: "timeout", detail: "the worker timed out waiting for the cluster" };
+    if (message.startsWith(FORWARD_FAILED_PREFIX)) {
+      const detail = "the worker could not forward the request to the leader (likely gone); transient";
+      return { ...base, kind: "unavailable", variant: "forward-failed", detail };
+    }
+    return { ...base, kind: "server-error" };
   }
   if (status >= 500) return { ...base, kind: "unavailable" };
   return { ...base, kind: "malformed-response", detail: `unexpected HTTP status ${status}` };

@@ -1,5 +1,5 @@
 import { HttpResponse, http } from "msw";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   ALREADY_EXISTS,
   CONFIG,
@@ -69,17 +69,75 @@ describe("one method per endpoint", () => {
 
   it("POST /connectors sends {name, config, initial_state} and returns the ConnectorInfo", async () => {
     const { client, dispatcher } = mswClient([
+      http.get(`${KC}/`, () => HttpResponse.json(SERVER_INFO)),
       http.post(`${KC}/connectors`, () => HttpResponse.json(connectorInfo(), { status: 201 })),
     ]);
     expect(await client.createConnector(CONNECTOR, CONFIG, { initialState: "STOPPED" })).toEqual(
       connectorInfo(),
     );
     expect(await client.createConnector(CONNECTOR, CONFIG)).toEqual(connectorInfo());
-    expect(dispatcher.sent.map((r) => JSON.parse(r.body!))).toEqual([
+    expect(await client.createConnector(CONNECTOR, CONFIG, { initialState: "PAUSED" })).toEqual(
+      connectorInfo(),
+    );
+    // The worker's version is read once, before the first request that needs it.
+    expect(dispatcher.sent.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /",
+      "POST /connectors",
+      "POST /connectors",
+      "POST /connectors",
+    ]);
+    expect(dispatcher.sent.slice(1).map((r) => JSON.parse(r.body!))).toEqual([
       { name: CONNECTOR, config: CONFIG, initial_state: "STOPPED" },
       { name: CONNECTOR, config: CONFIG },
+      { name: CONNECTOR, config: CONFIG, initial_state: "PAUSED" },
     ]);
-    expect(dispatcher.sent[0]!.headers["content-type"]).toBe("application/json");
+    expect(dispatcher.sent[1]!.headers["content-type"]).toBe("application/json");
+  });
+
+  it("initialState on a pre-3.7 worker is refused as unsupported before anything is sent", async () => {
+    const { client, dispatcher } = mswClient([
+      http.get(`${KC}/`, () => HttpResponse.json({ ...SERVER_INFO, version: "3.6.2" })),
+      http.post(`${KC}/connectors`, () => HttpResponse.json(connectorInfo(), { status: 201 })),
+    ]);
+    const error = await failure(client.createConnector(CONNECTOR, CONFIG, { initialState: "STOPPED" }));
+    expect(error).toMatchObject({ kind: "unsupported", since: "3.7", endpoint: KC, attempts: 1 });
+    expect(error.message).toBe(
+      "initial_state in POST /connectors needs Kafka Connect 3.7 or later; this worker runs 3.6.2",
+    );
+    expect(dispatcher.sent.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /"]);
+    // Without initialState the same worker is asked directly.
+    await client.createConnector(CONNECTOR, CONFIG);
+    expect(dispatcher.sent.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /", "POST /connectors"]);
+  });
+
+  it("an unreadable version does not block; the pre-3.7 worker's own 500 is then reported as unsupported", async () => {
+    const unrecognized =
+      'Unrecognized field "initial_state" (class org.apache.kafka.connect.runtime.rest.entities.' +
+      'CreateConnectorRequest), not marked as ignorable (2 known properties: "name", "config"])';
+    const { client, dispatcher } = mswClient([
+      http.get(`${KC}/`, () => HttpResponse.json({ ...SERVER_INFO, version: "vendor-build" })),
+      http.post(`${KC}/connectors`, () => err(500, unrecognized)),
+    ]);
+    const error = await failure(client.createConnector(CONNECTOR, CONFIG, { initialState: "PAUSED" }));
+    expect(error).toMatchObject({ kind: "unsupported", since: "3.7", status: 500, message: unrecognized });
+    expect(dispatcher.sent.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /", "POST /connectors"]);
+  });
+
+  it("the version is read per endpoint: a failover to another worker checks that one", async () => {
+    const { client, dispatcher } = mswClient(
+      [
+        http.get(`${KC}/`, () => HttpResponse.error()),
+        http.get(`${KC2}/`, () => HttpResponse.json({ ...SERVER_INFO, version: "3.1.0" })),
+        http.get(`${KC2}/connector-plugins`, () => HttpResponse.json([])),
+      ],
+      { endpoints: [KC, KC2] },
+    );
+    const error = await failure(client.plugins({ connectorsOnly: false }));
+    expect(error).toMatchObject({ kind: "unsupported", since: "3.2", endpoint: KC2, attempts: 2 });
+    expect(dispatcher.sent.map((r) => `${r.origin}${r.path}`)).toEqual([`${KC}/`, `${KC2}/`]);
+    // connectorsOnly=true is what every version does: no version check.
+    expect(await client.plugins({ connectorsOnly: true })).toEqual([]);
+    expect(dispatcher.sent.at(-1)!.path).toBe("/connector-plugins?connectorsOnly=true");
   });
 
   it("GET connector, config, tasks, status, task status", async () => {
@@ -245,6 +303,7 @@ describe("one method per endpoint", () => {
       { class: "org.apache.kafka.connect.transforms.Cast$Key", type: "transformation" },
     ];
     const { client, dispatcher } = mswClient([
+      http.get(`${KC}/`, () => HttpResponse.json(SERVER_INFO)),
       http.get(`${KC}/connector-plugins`, () => HttpResponse.json(plugins)),
       http.get(`${KC}/connector-plugins/FileStreamSink/config`, () =>
         HttpResponse.json([configKeyInfo("file")]),
@@ -254,6 +313,7 @@ describe("one method per endpoint", () => {
     expect(await client.plugins()).toEqual(plugins);
     expect(await client.pluginConfig("FileStreamSink")).toEqual([configKeyInfo("file")]);
     expect(dispatcher.sent.map((r) => r.path)).toEqual([
+      "/",
       "/connector-plugins?connectorsOnly=false",
       "/connector-plugins",
       "/connector-plugins/FileStreamSink/config",
@@ -288,7 +348,7 @@ describe("one method per endpoint", () => {
     expect(error.message.split("\n")).toHaveLength(3);
   });
 
-  it("validate: class mismatch 400 is bad-request; unknown class 500 is server-error and not failed over", async () => {
+  it("validate: class mismatch 400 is bad-request; unknown class 500 is server-error once every endpoint said it", async () => {
     const mismatch = "Included connector type FileStreamSource does not match request type FileStreamSink";
     const { client, dispatcher } = mswClient(
       [http.put(`${KC}/connector-plugins/:p/config/validate`, () => err(400, mismatch))],
@@ -298,10 +358,21 @@ describe("one method per endpoint", () => {
       kind: "bad-request",
       message: mismatch,
     });
-    dispatcher.use(http.put(`${KC}/connector-plugins/:p/config/validate`, () => err(500, UNKNOWN_CLASS)));
+    const before = dispatcher.sent.length;
+    dispatcher.use(
+      http.put(`${KC}/connector-plugins/:p/config/validate`, () => err(500, UNKNOWN_CLASS)),
+      http.put(`${KC2}/connector-plugins/:p/config/validate`, () => err(500, UNKNOWN_CLASS)),
+    );
     const error = await failure(client.validateConfig("Nope", CONFIG));
-    expect(error).toMatchObject({ kind: "server-error", status: 500, message: UNKNOWN_CLASS, attempts: 1 });
-    expect(dispatcher.sent.every((r) => r.origin === KC)).toBe(true);
+    // Asked once on each endpoint (a 5xx may be one worker's trouble), then reported verbatim: not retried.
+    expect(error).toMatchObject({
+      kind: "server-error",
+      status: 500,
+      message: UNKNOWN_CLASS,
+      attempts: 2,
+      tried: [KC, KC2],
+    });
+    expect(dispatcher.sent.slice(before).map((r) => r.origin)).toEqual([KC, KC2]);
   });
 
   it("loggers: list, get, set per worker (200 + affected) and per cluster (204)", async () => {
@@ -575,6 +646,166 @@ describe("error model through the client", () => {
     expect(error.message).toBe(
       `no Kafka Connect endpoint answered (${KC}: socket hang up; ${KC2}: socket hang up)`,
     );
+  });
+});
+
+describe("failover on 5xx and concurrent calls", () => {
+  const KC3 = "http://kc-2.test:8083";
+  const FORWARD_FAILED =
+    "IO Error trying to forward REST request: java.net.ConnectException: Connection refused";
+
+  it("a worker's own JSON 500 is failed over for a GET, not for a POST", async () => {
+    for (const message of [REQUEST_TIMED_OUT, FORWARD_FAILED, "Unexpected exception"]) {
+      const { client, dispatcher } = mswClient(
+        [
+          http.get(`${KC}/connectors`, () => err(500, message)),
+          http.get(`${KC2}/connectors`, () => HttpResponse.json([CONNECTOR])),
+          http.post(`${KC}/connectors`, () => err(500, message)),
+        ],
+        { endpoints: [KC, KC2] },
+      );
+      expect(await client.listConnectors()).toEqual([CONNECTOR]);
+      expect(dispatcher.sent.map((r) => r.origin)).toEqual([KC, KC2]);
+      expect(client.preferredEndpoint).toBe(KC2);
+      // A fresh client starts at KC again: a POST stays there, whatever the 500 says.
+      const post = mswClient([http.post(`${KC}/connectors`, () => err(500, message))], {
+        endpoints: [KC, KC2],
+      });
+      expect(await failure(post.client.createConnector(CONNECTOR, CONFIG))).toMatchObject({
+        status: 500,
+        message,
+        attempts: 1,
+      });
+      expect(post.dispatcher.sent.map((r) => r.origin)).toEqual([KC]);
+    }
+  });
+
+  it("the forward IO error is transient: every method but POST is retried with backoff until it clears", async () => {
+    let calls = 0;
+    const { client, dispatcher, sleeps } = mswClient(
+      [
+        http.put(`${C}/config`, () =>
+          ++calls <= 4 ? err(500, FORWARD_FAILED) : HttpResponse.json(connectorInfo()),
+        ),
+        http.put(`${KC2}/connectors/${CONNECTOR}/config`, () =>
+          ++calls <= 4 ? err(500, FORWARD_FAILED) : HttpResponse.json(connectorInfo()),
+        ),
+      ],
+      { endpoints: [KC, KC2] },
+    );
+    expect(await client.putConfig(CONNECTOR, CONFIG)).toEqual({ created: false, info: connectorInfo() });
+    // Both workers failed to reach the leader twice: two rounds of two, then the fifth attempt succeeded.
+    expect(dispatcher.sent.map((r) => r.origin)).toEqual([KC, KC2, KC, KC2, KC]);
+    expect(sleeps).toEqual([200, 400]);
+
+    const gone = mswClient([http.put(`${C}/config`, () => err(500, FORWARD_FAILED))], {
+      retry: { attempts: 3 },
+    });
+    expect(await failure(gone.client.putConfig(CONNECTOR, CONFIG))).toMatchObject({
+      kind: "unavailable",
+      variant: "forward-failed",
+      message: FORWARD_FAILED,
+      attempts: 3,
+      deadlineReached: false,
+    });
+    const post = mswClient([http.post(`${KC}/connectors`, () => err(500, FORWARD_FAILED))]);
+    expect(await failure(post.client.createConnector(CONNECTOR, CONFIG))).toMatchObject({
+      kind: "unavailable",
+      variant: "forward-failed",
+      attempts: 1,
+    });
+    expect(post.sleeps).toEqual([]);
+  });
+
+  it("a concurrent call moving the preferred endpoint does not make a round skip one", async () => {
+    // KC resets, KC2 is slow (held by the test), KC3 answers.
+    const held: ((response: Response) => void)[] = [];
+    const { client, dispatcher } = mswClient(
+      [
+        http.get(`${KC}/`, () => HttpResponse.error()),
+        http.get(`${KC2}/`, () =>
+          held.length < 2
+            ? new Promise<Response>((resolve) => held.push(resolve))
+            : new HttpResponse("busy", { status: 502 }),
+        ),
+        http.get(`${KC3}/`, () => HttpResponse.json(SERVER_INFO)),
+      ],
+      { endpoints: [KC, KC2, KC3] },
+    );
+    const first = client.serverInfo();
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    const second = client.serverInfo();
+    await vi.waitFor(() => expect(held).toHaveLength(2));
+    // The first call moves on to KC3, which answers: the preferred endpoint is now KC3.
+    held[0]!(new HttpResponse("busy", { status: 502 }));
+    expect(await first).toEqual(SERVER_INFO);
+    expect(client.preferredEndpoint).toBe(KC3);
+    // The second call's round started at KC: after KC2 it must still go on to KC3, not back to KC2.
+    held[1]!(new HttpResponse("busy", { status: 502 }));
+    expect(await second).toEqual(SERVER_INFO);
+    expect(dispatcher.sent.map((r) => r.origin)).toEqual([KC, KC2, KC, KC2, KC3, KC3]);
+  });
+});
+
+describe("the retry deadline bounds the call", () => {
+  it("after a 409 backoff, the next attempt's timeout is capped by the time left", async () => {
+    let calls = 0;
+    const { client, dispatcher, sleeps } = mswClient(
+      [
+        // The first answer is a rebalance 409; every later request hangs until the client gives up on it.
+        http.get(`${KC}/connectors`, () =>
+          ++calls === 1 ? err(409, REBALANCING[2]) : new Promise<Response>(() => {}),
+        ),
+      ],
+      { timeoutMs: 2_000, retry: { deadlineMs: 250, baseDelayMs: 200 } },
+    );
+    const error = await failure(client.listConnectors());
+    // On the fake clock 200 ms went to the backoff: 50 ms were left for the second attempt, not 2 000.
+    expect(sleeps).toEqual([200]);
+    expect(error).toMatchObject({
+      kind: "timeout",
+      message: "no answer within 50 ms",
+      attempts: 2,
+      deadlineReached: true,
+    });
+    expect(error.detail).toBe(
+      "gave up after 2 attempt(s): the retry deadline of 250 ms was reached during the last attempt",
+    );
+    expect(dispatcher.sent).toHaveLength(2);
+  });
+
+  it("once the deadline has passed, a retrying call does not fail over to another endpoint", async () => {
+    let calls = 0;
+    const setup = mswClient(
+      [
+        http.get(`${KC}/connectors`, () => {
+          if (++calls === 1) return err(409, REBALANCING[0]);
+          setup.clock.now += 100; // the reset takes the call past its deadline
+          return HttpResponse.error();
+        }),
+        http.get(`${KC2}/connectors`, () => HttpResponse.json([CONNECTOR])),
+      ],
+      { endpoints: [KC, KC2], retry: { deadlineMs: 250, baseDelayMs: 200 } },
+    );
+    const error = await failure(setup.client.listConnectors());
+    expect(setup.dispatcher.sent.map((r) => r.origin)).toEqual([KC, KC]);
+    expect(error).toMatchObject({ kind: "unavailable", endpoint: KC, attempts: 2, deadlineReached: true });
+    expect(error.detail).toBe(
+      "gave up after 2 attempt(s): the retry deadline of 250 ms was reached before another endpoint could be tried",
+    );
+  });
+
+  it("the first round is not bounded by the deadline: it has the whole attempt timeout", async () => {
+    const setup = mswClient(
+      [
+        http.get(`${KC}/connectors`, () => {
+          setup.clock.now += 500; // slower than the whole retry deadline, still answered
+          return HttpResponse.json([CONNECTOR]);
+        }),
+      ],
+      { retry: { deadlineMs: 100 } },
+    );
+    expect(await setup.client.listConnectors()).toEqual([CONNECTOR]);
   });
 });
 

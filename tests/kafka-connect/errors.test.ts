@@ -201,6 +201,19 @@ describe("classifyResponse: every worker message", () => {
     });
   });
 
+  it("500 IO Error trying to forward REST request: unavailable, variant forward-failed (transient)", () => {
+    const message =
+      "IO Error trying to forward REST request: java.net.ConnectException: Connection refused (Connection refused)";
+    expect(classifyResponse(500, json(500, message))).toEqual({
+      kind: "unavailable",
+      variant: "forward-failed",
+      status: 500,
+      errorCode: 500,
+      message,
+      detail: "the worker could not forward the request to the leader (likely gone); transient",
+    });
+  });
+
   it("proxy 5xx pages are unavailable; their text is collapsed and bounded", () => {
     const page = `<html>\n<head><title>502 Bad Gateway</title></head>\n<body>${"x".repeat(1000)}</body></html>`;
     const failure = classifyResponse(502, page);

@@ -7,6 +7,7 @@ import {
   type KafkaConnectError,
   parseEndpoints,
 } from "../../lib/kafka-connect/index.js";
+import { clientWithDispatcher } from "../../lib/kafka-connect/test-seam.js";
 import { failure, KC, mswClient } from "./support/msw-client.js";
 import { MswDispatcher } from "./support/msw-dispatcher.js";
 
@@ -66,7 +67,15 @@ describe("client options", () => {
     new KafkaConnectClient(options as unknown as KafkaConnectClientOptions);
 
   it("has no way to disable TLS verification: such options are refused", () => {
-    for (const key of ["rejectUnauthorized", "insecure", "skipVerify", "checkServerIdentity"]) {
+    for (const key of [
+      "rejectUnauthorized",
+      "insecure",
+      "skipVerify",
+      "checkServerIdentity",
+      "dispatcher",
+      "agent",
+      "connect",
+    ]) {
       const error = refused(construct({ ...base, [key]: false }));
       expect(error.message).toBe(
         `unknown option "${key}"; TLS verification cannot be turned off (use tlsCa)`,
@@ -116,7 +125,7 @@ describe("client options", () => {
 
   it("a closed client refuses calls; an injected dispatcher is left open", async () => {
     const dispatcher = new MswDispatcher(http.get(`${KC}/`, () => HttpResponse.json({})));
-    const client = new KafkaConnectClient({ endpoints: KC, dispatcher });
+    const client = clientWithDispatcher({ endpoints: KC }, dispatcher);
     await client.close();
     await client.close();
     const error = await failure(client.serverInfo());

@@ -1,5 +1,12 @@
+import { Agent } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { KafkaConnectClient, type KafkaConnectClientOptions } from "../../lib/kafka-connect/index.js";
+import * as publicApi from "../../lib/kafka-connect/index.js";
+import {
+  isKafkaConnectError,
+  KafkaConnectClient,
+  type KafkaConnectClientOptions,
+} from "../../lib/kafka-connect/index.js";
+import { clientWithDispatcher } from "../../lib/kafka-connect/test-seam.js";
 import { SERVER_INFO } from "./support/fixtures.js";
 import { failure } from "./support/msw-client.js";
 import { closeAll, sendJson, startHttp, startHttps, type TestServer } from "./support/servers.js";
@@ -79,5 +86,55 @@ describe("HTTPS with the provider's CA", () => {
       else process.env["NODE_TLS_REJECT_UNAUTHORIZED"] = saved;
     }
     expect(server.requests).toBe(0);
+  });
+});
+
+describe("no dispatcher can bypass verification", () => {
+  // An Agent that would accept any certificate: what a caller might try to smuggle in.
+  const insecure = () => new Agent({ connect: { rejectUnauthorized: false } });
+
+  it("the public constructor refuses a dispatcher option, plain or symbol-keyed, before any request", async () => {
+    const server = await secureWorker();
+    const agent = insecure();
+    try {
+      for (const options of [
+        { endpoints: [server.url], dispatcher: agent },
+        { endpoints: [server.url], [Symbol("dispatcher")]: agent },
+      ]) {
+        let refused: unknown;
+        try {
+          new KafkaConnectClient(options as unknown as KafkaConnectClientOptions);
+        } catch (error) {
+          refused = error;
+        }
+        expect(isKafkaConnectError(refused, "invalid-argument")).toBe(true);
+      }
+      expect(server.requests).toBe(0);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it("the package exports no way to inject one", () => {
+    expect(Object.keys(publicApi).filter((name) => /dispatch|seam|inject/i.test(name))).toEqual([]);
+  });
+
+  it("the internal test seam refuses https endpoints, so https is always the verifying Agent", async () => {
+    const server = await secureWorker();
+    const agent = insecure();
+    try {
+      let refused: unknown;
+      try {
+        clientWithDispatcher({ endpoints: [server.url] }, agent);
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toMatchObject({ kind: "invalid-argument" });
+      expect(server.requests).toBe(0);
+      // The next client built normally is not handed the refused dispatcher.
+      expect((await failure(connect([server.url]).serverInfo())).kind).toBe("tls");
+    } finally {
+      await agent.close();
+    }
   });
 });

@@ -76,20 +76,92 @@ export function jaasConfig(credentialsFile: string): string {
 export interface PresentedCredentials {
   user?: string;
   password?: string;
+  /**
+   * The header's Base64 is malformed: the message of the IllegalArgumentException `java.util.Base64` throws,
+   * which JaasBasicAuthFilter does not catch (the worker answers it as a 500).
+   */
+  malformed?: string;
 }
 
 /**
- * Splits an Authorization header like JaasBasicAuthFilter.BasicAuthCredentials: `Basic <base64(user:pw)>`,
- * case-insensitive scheme, a user of at least one character; anything else presents no credentials.
+ * Splits an Authorization header like JaasBasicAuthFilter.BasicAuthCallBackHandler: `Basic <base64(user:pw)>`,
+ * case-insensitive scheme, a user of at least one character; anything else presents no credentials. The
+ * Base64 is decoded as strictly as Java's basic decoder does it.
  */
 export function parseBasicAuth(header: string | undefined): PresentedCredentials {
   if (header === undefined) return {};
   const space = header.indexOf(" ");
   if (space <= 0 || header.slice(0, space).toLowerCase() !== "basic") return {};
-  const decoded = Buffer.from(header.slice(space + 1), "base64").toString("utf8");
+  let decoded: string;
+  try {
+    decoded = decodeJavaBase64(header.slice(space + 1)).toString("utf8");
+  } catch (e) {
+    if (e instanceof JavaBase64Error) return { malformed: e.message };
+    throw e;
+  }
   const colon = decoded.indexOf(":");
   if (colon <= 0) return {};
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** `java.lang.IllegalArgumentException` from `java.util.Base64.Decoder#decode`, with the JDK's message. */
+export class JavaBase64Error extends Error {
+  override name = "JavaBase64Error";
+}
+
+const BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/** Byte → sextet; -1 not in the alphabet, -2 the padding `=` (the JDK's fromBase64 table). */
+const FROM_BASE64 = (() => {
+  const table = new Int8Array(256).fill(-1);
+  for (let i = 0; i < BASE64_ALPHABET.length; i++) table[BASE64_ALPHABET.charCodeAt(i)] = i;
+  table[0x3d] = -2;
+  return table;
+})();
+
+/** `Integer.toString(byte, 16)` of a Java (signed) byte: 0xc3 prints as "-3d". */
+const javaByteHex = (b: number) => (b >= 0x80 ? `-${(0x100 - b).toString(16)}` : b.toString(16));
+
+/**
+ * `Base64.getDecoder().decode(String)` of JDK 8–21: the string's ISO-8859-1 bytes (anything else becomes
+ * `?`), strict RFC 4648 alphabet and padding. Throws JavaBase64Error with the JDK's exact messages.
+ */
+export function decodeJavaBase64(text: string): Buffer {
+  const src = Uint8Array.from(text, (ch) => {
+    const code = ch.codePointAt(0)!;
+    return code > 0xff ? 0x3f : code;
+  });
+  const len = src.length;
+  if (len === 0) return Buffer.alloc(0);
+  // decodedOutLength
+  if (len < 2) throw new JavaBase64Error("Input byte[] should at least have 2 bytes for base64 bytes");
+  // decode0
+  const out: number[] = [];
+  let bits = 0;
+  let shiftto = 18;
+  let sp = 0;
+  while (sp < len) {
+    const b = FROM_BASE64[src[sp++]!]!;
+    if (b < 0) {
+      if (b === -2) {
+        if ((shiftto === 6 && (sp === len || src[sp++] !== 0x3d)) || shiftto === 18)
+          throw new JavaBase64Error("Input byte array has wrong 4-byte ending unit");
+        break;
+      }
+      throw new JavaBase64Error(`Illegal base64 character ${javaByteHex(src[sp - 1]!)}`);
+    }
+    bits |= b << shiftto;
+    shiftto -= 6;
+    if (shiftto < 0) {
+      out.push((bits >> 16) & 0xff, (bits >> 8) & 0xff, bits & 0xff);
+      shiftto = 18;
+      bits = 0;
+    }
+  }
+  if (shiftto === 6) out.push((bits >> 16) & 0xff);
+  else if (shiftto === 0) out.push((bits >> 16) & 0xff, (bits >> 8) & 0xff);
+  else if (shiftto === 12) throw new JavaBase64Error("Last unit does not have enough valid bits");
+  if (sp < len) throw new JavaBase64Error(`Input byte array has incorrect ending byte at ${sp}`);
+  return Buffer.from(out);
 }
 
 /** PropertyFileLoginModule#login: an empty file admits everyone; otherwise the password must match. */

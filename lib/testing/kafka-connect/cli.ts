@@ -12,13 +12,18 @@ import { parseVersion } from "./versions.js";
 
 export const USAGE = `usage: kafka-connect-emulator [--workers N] [--version X.Y] [--tls]
                              [--auth USER[:PASSWORD] | --auth-file FILE] [--port PORT] [--plugin TARBALL]...
+                             [--record-limit N]
 
 Runs N emulated Kafka Connect workers on 127.0.0.1 until SIGINT or SIGTERM.
+It keeps a record of the last N requests (default 10000), dropping the oldest.
 Prints the endpoints on one line (comma-separated), then the CA file (--tls) and, when it made one up,
 the password for --auth USER. Without a password in --auth, KAFKA_CONNECT_EMULATOR_PASSWORD is used.
 `;
 
 export const PASSWORD_ENV = "KAFKA_CONNECT_EMULATOR_PASSWORD";
+
+/** Requests the command keeps a record of: a long session must not grow without bound. */
+export const DEFAULT_RECORD_LIMIT = 10_000;
 
 export interface CliIo {
   /** One line of stdout (no trailing newline). */
@@ -40,6 +45,8 @@ export interface CliOptions {
   authFile?: string;
   port?: number;
   plugins: string[];
+  /** The cluster's `recordLimit`. */
+  recordLimit: number;
 }
 
 /** Parses argv (no side effects); a UsageError says what is wrong. */
@@ -75,7 +82,16 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   }
   if (v.auth !== undefined && v["auth-file"] !== undefined)
     throw new UsageError("give --auth or --auth-file, not both");
-  const opts: CliOptions = { workers, version, tls: v.tls ?? false, plugins: v.plugin ?? [] };
+  const recordLimit = Number(v["record-limit"] ?? DEFAULT_RECORD_LIMIT);
+  if (!Number.isSafeInteger(recordLimit) || recordLimit < 1)
+    throw new UsageError(`--record-limit must be a positive integer, got ${v["record-limit"]}`);
+  const opts: CliOptions = {
+    workers,
+    version,
+    tls: v.tls ?? false,
+    plugins: v.plugin ?? [],
+    recordLimit,
+  };
   if (port !== undefined) opts.port = port;
   if (v["auth-file"] !== undefined) opts.authFile = v["auth-file"];
   if (v.auth !== undefined) {
@@ -103,6 +119,7 @@ function parse(argv: readonly string[]) {
       "auth-file": { type: "string" },
       port: { type: "string" },
       plugin: { type: "string", multiple: true },
+      "record-limit": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -152,6 +169,7 @@ export async function runCli(argv: readonly string[], io: CliIo, stopped: Promis
       version: opts.version,
       tls: opts.tls,
       pluginPath,
+      recordLimit: opts.recordLimit,
       ...(opts.port === undefined ? {} : { basePort: opts.port }),
       ...(opts.authFile !== undefined ? { auth: resolve(opts.authFile) } : users ? { auth: { users } } : {}),
     });

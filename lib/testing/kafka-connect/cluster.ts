@@ -67,6 +67,23 @@ export interface KafkaConnectClusterOptions {
   topicTrackingReset?: boolean;
   /** Worker i listens on basePort + i (default: a free port each). */
   basePort?: number;
+  /**
+   * Keep only the last N request records, dropping the oldest (default: every one, for tests). The command
+   * sets a cap so a long session does not grow without bound.
+   */
+  recordLimit?: number;
+}
+
+/** What `rebalance()` opens. */
+export interface RebalanceOptions {
+  /** How long the window lasts (default `timing.rebalanceMs`). */
+  ms?: number;
+  /**
+   * `GET /connectors/{c}`, `/config`, `/tasks` and `/tasks-config` during the window: "conflict" (default, as
+   * Kafka's DistributedHerder does: its checkRebalanceNeeded answers the stale-configuration 409) or "served"
+   * (a kinder cluster, for tests that only care about writes). Status reads and the listing are always served.
+   */
+  configReads?: "conflict" | "served";
 }
 
 /** A connector as the cluster holds it: what tests inspect to prove what a client did. */
@@ -95,7 +112,7 @@ export interface KafkaConnectCluster {
   readonly caPem?: string;
   /** e.g. "3.9.0". */
   readonly version: string;
-  /** Every request served, forwarded hops included. Never a password. */
+  /** Every request served, forwarded hops included (the last `recordLimit` if set). Never a password. */
   readonly requests: readonly RequestRecord[];
   readonly pluginPath: string;
   /** The credentials file the workers read at start, when basic auth is on. */
@@ -113,11 +130,17 @@ export interface KafkaConnectCluster {
   setCredentials(users: Record<string, string>): Promise<void>;
   failTask(connector: string, task: number, trace: string): void;
   failConnector(connector: string, trace: string): void;
-  /** Opens a rebalance window: writes answer the retryable 409s meanwhile; status reads still work. */
-  rebalance(opts?: { ms?: number }): void;
+  /**
+   * Opens a rebalance window: writes answer the retryable 409s meanwhile, and so (by default, as in Kafka) do
+   * reads of connector info, config and task configs; status reads and the listing still work.
+   */
+  rebalance(opts?: RebalanceOptions): void;
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
-  /** Delays every request by ms (0 to stop). */
+  /**
+   * Delays every request by ms (0 to stop). A request still waiting when its worker stops or the cluster
+   * closes is dropped: its connection is cut, nothing is done, and its record says `dropped`.
+   */
   latency(ms: number): void;
   /** The topics a connector reports as active (topic tracking). */
   setActiveTopics(connector: string, topics: readonly string[]): void;
@@ -162,6 +185,16 @@ export interface WorkerRuntime {
   loggers: Map<string, LoggerEntry>;
   server?: http.Server | https.Server;
   sockets: Set<Socket>;
+  /** Counts the worker's starts: a request that arrived before a restart is not served after it. */
+  generation: number;
+  /** Requests being served, so that stopping the worker can wait for them to be dropped. */
+  inFlight: Set<Promise<unknown>>;
+}
+
+/** A latency sleep in progress: woken early (false) when its worker stops or the cluster closes. */
+interface Sleeper {
+  worker: number;
+  wake: (served: boolean) => void;
 }
 
 const TRANSITIONAL: readonly UnitState[] = ["UNASSIGNED", "RESTARTING"];
@@ -187,7 +220,11 @@ export class ClusterEngine implements KafkaConnectCluster {
   credentialsFile: string | undefined;
 
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sleepers = new Map<NodeJS.Timeout, Sleeper>();
+  private readonly recordLimit: number;
   private rebalanceTimer: NodeJS.Timeout | undefined;
+  /** How the current rebalance window treats config reads. */
+  private configReads: "conflict" | "served" = "conflict";
   private rebalanceEndsAt = 0;
   private idleWaiters: (() => void)[] = [];
   private rebalanceWaiters: (() => void)[] = [];
@@ -206,6 +243,7 @@ export class ClusterEngine implements KafkaConnectCluster {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.topicTracking = opts.topicTracking ?? true;
     this.topicTrackingReset = opts.topicTrackingReset ?? true;
+    this.recordLimit = opts.recordLimit ?? Number.POSITIVE_INFINITY;
     if (tls) this.caPem = tls.caPem;
   }
 
@@ -213,6 +251,9 @@ export class ClusterEngine implements KafkaConnectCluster {
     const count = opts.workers ?? 3;
     if (!Number.isInteger(count) || count < 1)
       throw new RangeError(`workers must be a positive integer, got ${count}`);
+    const limit = opts.recordLimit;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0) && limit !== Number.POSITIVE_INFINITY)
+      throw new RangeError(`recordLimit must be a positive integer, got ${limit}`);
     parseVersion(opts.version ?? "3.9"); // fail before creating anything
     const owned: string[] = [];
     const pluginPath = opts.pluginPath ?? (await mkdtemp(join(tmpdir(), "kc-emulator-plugins-")));
@@ -234,6 +275,8 @@ export class ClusterEngine implements KafkaConnectCluster {
           credentials: null,
           loggers: new Map(),
           sockets: new Set(),
+          generation: 0,
+          inFlight: new Set(),
         };
         engine.workers.push(worker);
         await engine.boot(worker);
@@ -255,6 +298,7 @@ export class ClusterEngine implements KafkaConnectCluster {
     w.pluginProblems = scanned.problems;
     w.credentials = await this.readCredentials();
     w.loggers = new Map(DEFAULT_LOGGERS.map(([name, level]) => [name, { level, lastModified: null }]));
+    w.generation++;
     const app = createWorkerApp((incoming) => this.serve(w.index, incoming));
     const server = this.tls
       ? https.createServer({ key: this.tls.keyPem, cert: this.tls.certPem }, app)
@@ -328,7 +372,9 @@ export class ClusterEngine implements KafkaConnectCluster {
       for (const t of rec.tasks.values()) orphan(t);
     }
     if (this.leader === i) this.leader = null;
+    this.wakeSleepers((s) => s.worker === i);
     await this.shutdownServer(w);
+    await Promise.all(w.inFlight);
     this.beginRebalance(this.timing.rebalanceMs);
   }
 
@@ -359,12 +405,19 @@ export class ClusterEngine implements KafkaConnectCluster {
     return this.rebalanceTimer !== undefined;
   }
 
-  rebalance(opts: { ms?: number } = {}): void {
-    this.beginRebalance(opts.ms ?? this.timing.rebalanceMs);
+  rebalance(opts: RebalanceOptions = {}): void {
+    this.beginRebalance(opts.ms ?? this.timing.rebalanceMs, opts.configReads ?? "conflict");
   }
 
-  private beginRebalance(ms: number): void {
+  /** Whether reads of connector info, config and task configs answer the stale-configuration 409 now. */
+  get configReadsConflict(): boolean {
+    return this.inRebalance && this.configReads === "conflict";
+  }
+
+  private beginRebalance(ms: number, configReads: "conflict" | "served" = "conflict"): void {
     if (this.closed) return;
+    // Overlapping windows: the kinder setting holds only while every open window asked for it.
+    this.configReads = this.inRebalance && this.configReads === "conflict" ? "conflict" : configReads;
     const end = Date.now() + ms;
     if (this.rebalanceTimer && this.rebalanceEndsAt >= end) return;
     if (this.rebalanceTimer) this.cancel(this.rebalanceTimer);
@@ -406,7 +459,9 @@ export class ClusterEngine implements KafkaConnectCluster {
 
   // ---- timers --------------------------------------------------------------------------------------
 
-  private later(ms: number, fn: () => void): NodeJS.Timeout {
+  /** Runs fn after ms, unless the cluster closes first; nothing at all once it is closed. */
+  private later(ms: number, fn: () => void): NodeJS.Timeout | undefined {
+    if (this.closed) return undefined;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       try {
@@ -422,6 +477,30 @@ export class ClusterEngine implements KafkaConnectCluster {
   private cancel(timer: NodeJS.Timeout): void {
     clearTimeout(timer);
     this.timers.delete(timer);
+  }
+
+  /**
+   * The injected latency for a request on worker i: true when it has passed, false when the worker stopped or
+   * the cluster closed meanwhile (the timer is then cancelled, so nothing outlives close()).
+   */
+  private sleep(worker: number, ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleepers.delete(timer);
+        resolve(true);
+      }, ms);
+      this.sleepers.set(timer, { worker, wake: resolve });
+    });
+  }
+
+  private wakeSleepers(which: (s: Sleeper) => boolean): void {
+    for (const [timer, sleeper] of this.sleepers) {
+      if (!which(sleeper)) continue;
+      clearTimeout(timer);
+      this.sleepers.delete(timer);
+      sleeper.wake(false);
+    }
   }
 
   private checkIdle(): void {
@@ -608,13 +687,17 @@ export class ClusterEngine implements KafkaConnectCluster {
 
   /**
    * KIP-745 restart: the connector unless onlyFailed and it is not FAILED; its tasks when includeTasks (only the
-   * FAILED ones with onlyFailed). Returns the 202 body: current states, RESTARTING for what will restart.
+   * FAILED ones with onlyFailed). Returns the 202 body: current states, RESTARTING for what will restart, its
+   * tasks deliberately not in id order (Kafka promises none there).
    */
   restartPlan(rec: ConnectorRecord, includeTasks: boolean, onlyFailed: boolean): ConnectorStateInfo {
     const conn = rec.connector;
     const planned = (s: UnitStatus | undefined) => s !== undefined && (!onlyFailed || s.state === "FAILED");
     const restarting = (s: UnitStatus): UnitStatus => ({ state: "RESTARTING", worker: s.worker });
-    const override: { connector?: UnitStatus; tasks: Map<number, UnitStatus> } = { tasks: new Map() };
+    const override: { connector?: UnitStatus; tasks: Map<number, UnitStatus>; unsorted: true } = {
+      tasks: new Map(),
+      unsorted: true,
+    };
     if (planned(conn.status)) {
       override.connector = restarting(conn.status!);
       if (conn.owner !== undefined) {
@@ -712,12 +795,30 @@ export class ClusterEngine implements KafkaConnectCluster {
 
   // ---- serving -------------------------------------------------------------------------------------
 
-  /** One request on worker i: latency, faults, then the REST API; recorded either way. */
-  async serve(i: number, incoming: Incoming): Promise<Reply> {
+  /** Keeps a record, dropping the oldest beyond the limit. */
+  private keep(rec: RequestRecord): void {
+    this.requests.push(rec);
+    const excess = this.requests.length - this.recordLimit;
+    if (excess > 0) this.requests.splice(0, excess);
+  }
+
+  /**
+   * One request on worker i: latency, faults, then the REST API; recorded either way. Null: dropped (the
+   * worker stopped or restarted, or the cluster closed, while the request waited out the latency).
+   */
+  serve(i: number, incoming: Incoming): Promise<Reply | null> {
     const w = this.worker(i);
+    const served = this.serveOn(w, incoming);
+    w.inFlight.add(served);
+    void served.finally(() => w.inFlight.delete(served));
+    return served;
+  }
+
+  private async serveOn(w: WorkerRuntime, incoming: Incoming): Promise<Reply | null> {
+    const generation = w.generation;
     const presented = parseBasicAuth(incoming.headers.authorization);
     const rec: RequestRecord = {
-      worker: i,
+      worker: w.index,
       method: incoming.method,
       path: incoming.path,
       query: incoming.query,
@@ -726,15 +827,21 @@ export class ClusterEngine implements KafkaConnectCluster {
       ...(presented.user === undefined ? {} : { user: presented.user }),
       ...(incoming.forwardedFrom === undefined ? {} : { forwardedFrom: incoming.forwardedFrom }),
     };
-    this.requests.push(rec);
+    this.keep(rec);
+    if (this.latencyMs > 0) {
+      const waited = await this.sleep(w.index, this.latencyMs);
+      if (!waited || this.closed || !w.running || w.generation !== generation) {
+        rec.dropped = true;
+        return null;
+      }
+    }
     let reply: Reply;
     try {
-      if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
       let path = incoming.path;
       try {
         path = decodeURI(path);
       } catch {}
-      const fault = this.faults.take(i, incoming.method, path);
+      const fault = this.faults.take(w.index, incoming.method, path);
       if (fault) {
         rec.fault = true;
         reply = { status: fault.status, body: errorBody(fault.status, fault.message) };
@@ -761,16 +868,27 @@ export class ClusterEngine implements KafkaConnectCluster {
     if (!target?.running)
       throw new RestError(500, MSG.forwardIoError("java.net.ConnectException: Connection refused"));
     const reply = await this.serve(to, { ...incoming, forwardedFrom: from });
+    // The leader stopped while the hop waited: the connection was cut under RestClient.
+    if (reply === null) throw new RestError(500, MSG.forwardIoError("java.io.EOFException"));
     if (reply.status >= 400 && reply.text !== undefined)
       throw new RestError(500, MSG.forwardIoError(notJsonMessage(reply.text)));
     return reply;
   }
 
-  /** Whether a worker admits the credentials a request presents (null: basic auth is off). */
-  admits(w: WorkerRuntime, authorization: string | undefined): boolean {
-    if (w.credentials === null) return true;
-    if (w.credentials === "unreadable") return false;
-    return admits(w.credentials, parseBasicAuth(authorization));
+  /**
+   * JaasBasicAuthFilter on a worker: "admitted", "refused" (the plain-text 401), or the message of the
+   * IllegalArgumentException that Base64 decoding throws for a malformed header, which the filter does not
+   * catch (Kafka's exception mapper answers it as a 500). Basic auth off: always admitted.
+   */
+  authenticate(
+    w: WorkerRuntime,
+    authorization: string | undefined,
+  ): "admitted" | "refused" | { error: string } {
+    if (w.credentials === null) return "admitted";
+    const presented = parseBasicAuth(authorization);
+    if (presented.malformed !== undefined) return { error: presented.malformed };
+    if (w.credentials === "unreadable") return "refused";
+    return admits(w.credentials, presented) ? "admitted" : "refused";
   }
 
   async close(): Promise<void> {
@@ -779,8 +897,11 @@ export class ClusterEngine implements KafkaConnectCluster {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.rebalanceTimer = undefined;
+    this.wakeSleepers(() => true);
     for (const w of this.workers) w.running = false;
     await Promise.all(this.workers.map((w) => this.shutdownServer(w)));
+    // Requests woken from their latency are dropped; wait for that, so none is served after close().
+    await Promise.all(this.workers.flatMap((w) => [...w.inFlight]));
     for (const resolve of [...this.idleWaiters.splice(0), ...this.rebalanceWaiters.splice(0)]) resolve();
     await Promise.all(this.ownedDirs.map((d) => rm(d, { recursive: true, force: true })));
   }

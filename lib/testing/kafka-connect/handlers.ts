@@ -1,5 +1,6 @@
 import { pluginConfigInfos, validateConnectorConfig, WORKER_GROUP_ID } from "./config.js";
 import { invalidConfigMessage, JAVA_CLASS, MSG, RestError } from "./errors.js";
+import { unrecognizedFieldMessage } from "./jackson.js";
 import {
   isConnector,
   listingOrder,
@@ -47,6 +48,15 @@ function getRecord(ctx: Ctx, message: (c: string) => string): ConnectorRecord {
 function guardRebalance(ctx: Ctx): void {
   if (!ctx.engine.inRebalance) return;
   throw new RestError(409, ctx.engine.leader === null ? MSG.noLeader : MSG.staleConfig);
+}
+
+/**
+ * DistributedHerder#connectorInfo, #taskConfigs and #tasksConfig start with checkRebalanceNeeded: while a
+ * rebalance is expected they fail with RebalanceNeededException, which HerderRequestHandler answers with the
+ * stale-configuration 409, before looking for the connector. Status reads and the listing do not.
+ */
+function guardConfigRead(ctx: Ctx): void {
+  if (ctx.engine.configReadsConflict) throw new RestError(409, MSG.staleConfig);
 }
 
 /**
@@ -117,10 +127,13 @@ function location(ctx: Ctx, name: string): string {
   return `${ctx.req.scheme}://${host}/connectors/${encodeURI(name).replace(/[?#]/g, encodeURIComponent)}`;
 }
 
-function initialTarget(ctx: Ctx, body: Record<string, unknown>): TargetState {
+/** The class Jackson binds `POST /connectors` to (its @JsonCreator: name, config, and initial_state since 3.7). */
+const CREATE_REQUEST_CLASS = "org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest";
+
+/** `initial_state` (3.7+; an older worker refused the property while binding the body). */
+function initialTarget(body: Record<string, unknown>): TargetState {
   const raw = body.initial_state;
-  if (raw === undefined || raw === null || !supports(ctx.engine.kafkaVersion, "initialState"))
-    return "STARTED";
+  if (raw === undefined || raw === null) return "STARTED";
   const state = typeof raw === "string" ? raw.toUpperCase() : "";
   if (state === "RUNNING") return "STARTED";
   if (state === "PAUSED" || state === "STOPPED") return state;
@@ -157,11 +170,17 @@ export const listConnectors: Handler = ({ engine, query }) => {
 
 export const createConnector: Handler = async (ctx) => {
   const raw = readJson(ctx);
+  // Jackson binds the body before anything else runs: an unknown property (initial_state before 3.7) is a 500.
+  const known = supports(ctx.engine.kafkaVersion, "initialState")
+    ? ["name", "config", "initial_state"]
+    : ["name", "config"];
+  const unknown = unrecognizedFieldMessage(ctx.req.body, CREATE_REQUEST_CLASS, known);
+  if (unknown !== undefined) throw new RestError(500, unknown);
   const body = (raw && typeof raw === "object" && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
   const name = typeof body.name === "string" ? body.name.trim() : "";
   const config = stringMap(body.config, false);
   checkName(name, config);
-  const target = initialTarget(ctx, body);
+  const target = initialTarget(body);
   validateForWrite(ctx, config);
   guardRebalance(ctx);
   const reply = await onLeader(ctx, () => {
@@ -172,9 +191,15 @@ export const createConnector: Handler = async (ctx) => {
   return reply.status === 201 ? { ...reply, headers: { location: location(ctx, name) } } : reply;
 };
 
-export const getConnector: Handler = (ctx) => ok(connectorInfo(getRecord(ctx, MSG.connectorNotFound)));
+export const getConnector: Handler = (ctx) => {
+  guardConfigRead(ctx);
+  return ok(connectorInfo(getRecord(ctx, MSG.connectorNotFound)));
+};
 
-export const getConfig: Handler = (ctx) => ok({ ...getRecord(ctx, MSG.connectorNotFound).config });
+export const getConfig: Handler = (ctx) => {
+  guardConfigRead(ctx);
+  return ok({ ...getRecord(ctx, MSG.connectorNotFound).config });
+};
 
 export const putConfig: Handler = async (ctx) => {
   const name = ctx.params.c!;
@@ -218,6 +243,7 @@ export const getStatus: Handler = (ctx) => {
 };
 
 export const getTasks: Handler = (ctx) => {
+  guardConfigRead(ctx);
   const rec = getRecord(ctx, MSG.connectorNotFound);
   return ok(
     rec.taskConfigs.map((config, task) => ({ id: { connector: rec.name, task }, config: { ...config } })),
@@ -225,6 +251,7 @@ export const getTasks: Handler = (ctx) => {
 };
 
 export const getTasksConfig: Handler = (ctx) => {
+  guardConfigRead(ctx);
   const rec = getRecord(ctx, MSG.connectorNotFound);
   return ok(
     Object.fromEntries(rec.taskConfigs.map((config, task) => [`${rec.name}-${task}`, { ...config }])),

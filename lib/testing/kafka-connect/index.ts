@@ -2,7 +2,9 @@
 export {
   admits as basicAuthAdmits,
   type Credentials as BasicAuthCredentials,
+  decodeJavaBase64,
   formatCredentials,
+  JavaBase64Error,
   jaasConfig,
   type PresentedCredentials,
   parseBasicAuth,
@@ -11,6 +13,7 @@ export {
 export {
   type CliIo as KafkaConnectEmulatorIo,
   type CliOptions as KafkaConnectEmulatorOptions,
+  DEFAULT_RECORD_LIMIT as KAFKA_CONNECT_EMULATOR_RECORD_LIMIT,
   main as kafkaConnectEmulatorMain,
   PASSWORD_ENV as KAFKA_CONNECT_EMULATOR_PASSWORD_ENV,
   parseCliArgs as parseKafkaConnectEmulatorArgs,
@@ -23,6 +26,7 @@ export {
   DEFAULT_TIMING as KAFKA_CONNECT_DEFAULT_TIMING,
   type KafkaConnectCluster,
   type KafkaConnectClusterOptions,
+  type RebalanceOptions as KafkaConnectRebalanceOptions,
   startKafkaConnectCluster,
   type Timing as KafkaConnectTiming,
 } from "./cluster.js";

@@ -19,4 +19,9 @@ export interface RequestRecord {
   forwardedFrom?: number;
   /** Answered by an injected fault. */
   fault?: true;
+  /**
+   * Never answered: it was waiting out the injected latency when its worker stopped or the cluster closed, so
+   * its connection was cut and nothing was done (`status` stays 0).
+   */
+  dropped?: true;
 }

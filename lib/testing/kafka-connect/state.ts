@@ -93,18 +93,23 @@ export function taskState(id: number, status: UnitStatus, workerId: (i: number) 
   return { id, ...stateView(status, workerId) };
 }
 
-/** `GET /connectors/{c}/status`: only units with a status, tasks sorted by id. Undefined: no status yet. */
+/**
+ * `GET /connectors/{c}/status`: only units with a status, tasks sorted by id (AbstractHerder sorts them).
+ * Undefined: no status yet. The 202 of a restart with flags (`unsorted`) lists them in descending id order:
+ * Kafka builds that body from the status store's map without sorting, so no order is promised.
+ */
 export function connectorStateInfo(
   rec: ConnectorRecord,
   workerId: (i: number) => string,
-  override?: { connector?: UnitStatus; tasks?: Map<number, UnitStatus> },
+  override?: { connector?: UnitStatus; tasks?: Map<number, UnitStatus>; unsorted?: boolean },
 ): ConnectorStateInfo | undefined {
   const connector = override?.connector ?? rec.connector.status;
   if (!connector) return undefined;
+  const direction = override?.unsorted ? -1 : 1;
   const tasks = [...rec.tasks.entries()]
     .map(([id, unit]) => [id, override?.tasks?.get(id) ?? unit.status] as const)
     .filter((e): e is readonly [number, UnitStatus] => e[1] !== undefined)
-    .sort((a, b) => a[0] - b[0])
+    .sort((a, b) => direction * (a[0] - b[0]))
     .map(([id, status]) => taskState(id, status, workerId));
   return { name: rec.name, connector: stateView(connector, workerId), tasks, type: connectorType(rec) };
 }

@@ -174,16 +174,23 @@ export async function handleRequest(engine: ClusterEngine, w: WorkerRuntime, req
   if (route.json && contentType !== undefined && !isJsonType(contentType))
     return { status: 415, body: errorBody(415, HTTP_415) };
 
-  if (!route.internal && !engine.admits(w, req.headers.authorization))
-    return { status: 401, text: UNAUTHORIZED, headers: { "content-type": "text/plain" } };
+  if (!route.internal) {
+    const auth = engine.authenticate(w, req.headers.authorization);
+    if (auth === "refused")
+      return { status: 401, text: UNAUTHORIZED, headers: { "content-type": "text/plain" } };
+    if (auth !== "admitted") return { status: 500, body: errorBody(500, auth.error) };
+  }
 
   if (params.t !== undefined && !isJavaInt(params.t)) return { status: 404, body: errorBody(404, HTTP_404) };
   const query = new URLSearchParams(req.query);
   return route.handler({ engine, w, req, params, query });
 }
 
-/** The HTTP side of a worker: express as plumbing, every request handed to `serve`. */
-export function createWorkerApp(serve: (incoming: Incoming) => Promise<Reply>): express.Express {
+/**
+ * The HTTP side of a worker: express as plumbing, every request handed to `serve`. A null reply is a request
+ * the worker dropped: its connection is cut.
+ */
+export function createWorkerApp(serve: (incoming: Incoming) => Promise<Reply | null>): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
@@ -205,7 +212,7 @@ export function createWorkerApp(serve: (incoming: Incoming) => Promise<Reply>): 
         scheme: (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http",
       };
       serve(incoming).then(
-        (reply) => send(res, reply),
+        (reply) => (reply === null ? res.destroy() : send(res, reply)),
         (e: unknown) =>
           send(res, { status: 500, body: errorBody(500, e instanceof Error ? e.message : String(e)) }),
       );

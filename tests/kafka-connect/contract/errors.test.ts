@@ -388,7 +388,62 @@ describe("auth, forbidden, unsupported and timeouts", () => {
     });
   });
 
-  it("the worker's own 500 Request timed out (injected) is kind timeout, not failed over", async () => {
+  it("initial_state on a 3.6 worker, connectorsOnly=false on a 3.1 one: unsupported, refused before sending", async () => {
+    const old = await contract.cluster({ workers: 2, version: "3.6" });
+    const client = contract.client(old);
+    const error = await failure(client.createConnector("m", mirrorConfig(), { initialState: "STOPPED" }));
+    expect(error).toMatchObject({
+      kind: "unsupported",
+      since: "3.7",
+      endpoint: old.endpoints[0],
+      attempts: 1,
+    });
+    expect(error.message).toBe(
+      "initial_state in POST /connectors needs Kafka Connect 3.7 or later; this worker runs 3.6.0",
+    );
+    // Only the version was read; nothing was created (a 3.6 worker would 500 on the unknown property).
+    expect(old.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /"]);
+    expect(old.connector("m")).toBeUndefined();
+    await client.createConnector("m", mirrorConfig());
+    expect(old.connector("m")).toBeDefined();
+
+    const older = await contract.cluster({ workers: 1, version: "3.1" });
+    const plugins = contract.client(older);
+    expect(await failure(plugins.plugins({ connectorsOnly: false }))).toMatchObject({
+      kind: "unsupported",
+      since: "3.2",
+    });
+    expect((await plugins.plugins()).every((p) => p.type === "source" || p.type === "sink")).toBe(true);
+    // The version is read once per endpoint and client.
+    expect(older.requests.filter((r) => r.path === "/")).toHaveLength(1);
+  });
+
+  it("a GET answered by a worker's own JSON 500 moves to the next worker; a POST does not", async () => {
+    const cluster = await contract.cluster({ workers: 2 });
+    await contract.client(cluster).createConnector("m", mirrorConfig());
+    for (const message of [
+      "Request timed out",
+      "IO Error trying to forward REST request: java.io.EOFException",
+    ]) {
+      cluster.injectFault({ status: 500, message, worker: 0, path: "/connectors", method: "GET" });
+      const client = contract.client(cluster);
+      expect(await client.listConnectors()).toEqual(["m"]);
+      expect(client.preferredEndpoint).toBe(cluster.endpoints[1]);
+    }
+    expect(sent(cluster, "GET", "/connectors").map((r) => [r.worker, r.status])).toEqual([
+      [0, 500],
+      [1, 200],
+      [0, 500],
+      [1, 200],
+    ]);
+    // A worker's unknown-class 500 on every worker: asked once each, then reported as it is.
+    const validate = await failure(
+      contract.client(cluster).validateConfig("Nope", { "connector.class": "Nope" }),
+    );
+    expect(validate).toMatchObject({ kind: "server-error", attempts: 2, tried: cluster.endpoints });
+  });
+
+  it("the worker's own 500 Request timed out (injected) is kind timeout, not failed over for a POST", async () => {
     const cluster = await contract.cluster({ workers: 2 });
     const client = contract.client(cluster);
     cluster.injectFault({ status: 500, message: "Request timed out", path: "/connectors" });

@@ -106,7 +106,7 @@ describe("basic auth across a credential change", () => {
     expect(old.preferredEndpoint).toBe(w1);
   });
 
-  it("during a partial roll, a write admitted by a follower but refused by the leader is a 500 server-error", async () => {
+  it("during a partial roll, a create admitted by a follower but refused by the leader is a forward-failed 500", async () => {
     const cluster = await contract.cluster({ auth: { users: { [OLD.username]: OLD.password } } });
     await cluster.setCredentials({ [NEW.username]: NEW.password });
     // Worker 1 has read the new file; the leader (worker 0) has not.
@@ -116,7 +116,14 @@ describe("basic auth across a credential change", () => {
     expect(await follower.listConnectors()).toEqual([]);
     // Kafka's forwarding RestClient reads every error body as JSON: the leader's plain-text 401 becomes a 500.
     const error = await failure(follower.createConnector("m", mirrorConfig()));
-    expect(error).toMatchObject({ kind: "server-error", status: 500, errorCode: 500, attempts: 1 });
+    // Transient (the leader will restart too), but a POST is neither failed over nor retried.
+    expect(error).toMatchObject({
+      kind: "unavailable",
+      variant: "forward-failed",
+      status: 500,
+      errorCode: 500,
+      attempts: 1,
+    });
     expect(error.message).toMatch(/^IO Error trying to forward REST request: /);
     expect(cluster.requests.slice(-2).map((r) => [r.worker, r.status, r.forwardedFrom])).toEqual([
       [1, 500, undefined],

@@ -1,12 +1,16 @@
-/** A KafkaConnectClient wired to msw handlers through MswDispatcher, with a recording fake clock. */
+/**
+ * A KafkaConnectClient wired to msw handlers through MswDispatcher, with a recording fake clock. The
+ * dispatcher goes in through the internal test seam (lib/kafka-connect/test-seam.ts), never an option.
+ */
 
 import type { RequestHandler } from "msw";
 import {
-  KafkaConnectClient,
+  type KafkaConnectClient,
   type KafkaConnectClientOptions,
   KafkaConnectError,
   type LogEvent,
 } from "../../../lib/kafka-connect/index.js";
+import { clientWithDispatcher } from "../../../lib/kafka-connect/test-seam.js";
 import { MswDispatcher } from "./msw-dispatcher.js";
 
 export const KC = "http://kc-0.test:8083";
@@ -30,17 +34,19 @@ export function mswClient(
   const sleeps: number[] = [];
   const logs: LogEvent[] = [];
   const clock = { now: 1_000_000 };
-  const client = new KafkaConnectClient({
-    endpoints: KC,
-    dispatcher,
-    logger: (event) => logs.push(event),
-    now: () => clock.now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      clock.now += ms;
+  const client = clientWithDispatcher(
+    {
+      endpoints: KC,
+      logger: (event) => logs.push(event),
+      now: () => clock.now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock.now += ms;
+      },
+      ...options,
     },
-    ...options,
-  });
+    dispatcher,
+  );
   return { client, dispatcher, sleeps, logs, clock };
 }
 

@@ -43,6 +43,32 @@ describe("basic auth", () => {
     expect((await call(base, "GET", "/", { headers: { authorization: lower } })).status).toBe(200);
   });
 
+  it("malformed Base64 in the header escapes the filter: 500 with Java's IllegalArgumentException message", async () => {
+    const c = await start({ workers: 1, auth: { users: { admin: "pw" } } });
+    const base = c.endpoints[0]!;
+    for (const [payload, message] of [
+      ["YWRtaW46cHc-", "Illegal base64 character 2d"],
+      ["YWJjZ", "Last unit does not have enough valid bits"],
+    ] as const) {
+      const res = await call(base, "GET", "/connectors", { headers: { authorization: `Basic ${payload}` } });
+      expect([res.status, res.json]).toEqual([500, err(500, message)]);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    }
+    expect(c.requests.map((r) => [r.status, r.user])).toEqual([
+      [500, undefined],
+      [500, undefined],
+    ]);
+    // The internal endpoint skips the filter, and a cluster without auth never decodes the header.
+    const internal = await call(base, "POST", "/connectors/x/tasks", {
+      body: [],
+      headers: { authorization: "Basic ***" },
+    });
+    expect(internal.json).toEqual(err(400, "Internal request missing required signature"));
+    const open = await start({ workers: 1 });
+    const res = await call(open.endpoints[0]!, "GET", "/", { headers: { authorization: "Basic ***" } });
+    expect(res.status).toBe(200);
+  });
+
   it("answers an unmatched route's 404 before looking at credentials", async () => {
     const c = await start({ workers: 1, auth: { users: { admin: "pw" } } });
     const res = await call(c.endpoints[0]!, "GET", "/not-a-resource");

@@ -67,11 +67,13 @@ afterEach(async () => {
 
 describe("argument parsing", () => {
   it("has defaults and reads every option", () => {
+    // A long session keeps only the last 10 000 request records.
     expect(parseKafkaConnectEmulatorArgs([])).toEqual({
       workers: 3,
       version: "3.9",
       tls: false,
       plugins: [],
+      recordLimit: 10_000,
     });
     expect(
       parseKafkaConnectEmulatorArgs([
@@ -87,6 +89,8 @@ describe("argument parsing", () => {
         "a.tgz",
         "--plugin",
         "b.tgz",
+        "--record-limit",
+        "50",
       ]),
     ).toEqual({
       workers: 2,
@@ -95,6 +99,7 @@ describe("argument parsing", () => {
       auth: { user: "admin", passwordInArgv: false },
       port: 18083,
       plugins: ["a.tgz", "b.tgz"],
+      recordLimit: 50,
     });
     expect(parseKafkaConnectEmulatorArgs(["--auth", "u:p:w"]).auth).toEqual({
       user: "u",
@@ -106,6 +111,7 @@ describe("argument parsing", () => {
   it("reports usage errors", () => {
     const cases: [string[], string][] = [
       [["--workers", "0"], "--workers must be an integer from 1 to 64, got 0"],
+      [["--record-limit", "0"], "--record-limit must be a positive integer, got 0"],
       [["--version", "x"], '--version: not a Kafka version (want X.Y): "x"'],
       [["--port", "65535", "--workers", "2"], "--port must leave room for 2 ports below 65536, got 65535"],
       [["--auth", "a", "--auth-file", "f"], "give --auth or --auth-file, not both"],

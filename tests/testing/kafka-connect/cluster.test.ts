@@ -128,21 +128,41 @@ describe("leader and forwarding", () => {
     expect(hops(c, "POST", "/connectors").at(-1)).toEqual({ worker: 1, query: "forward=true", from: 2 });
   });
 
-  it("a rebalance window answers the stale-configuration 409 for writes while reads still work", async () => {
+  it("a rebalance window answers the stale-configuration 409 for writes and config reads; status reads work", async () => {
     const c = await start({ timing: { rebalanceMs: 300 } });
-    await createRunning(c.endpoints[0]!, "w", 1);
+    const base = c.endpoints[0]!;
+    await createRunning(base, "w", 1);
     c.rebalance();
-    const res = await call(c.endpoints[0]!, "PUT", "/connectors/w/config", { body: mirrorConfig() });
+    const res = await call(base, "PUT", "/connectors/w/config", { body: mirrorConfig() });
     expect([res.status, res.json]).toEqual([409, err(409, STALE)]);
-    expect((await call(c.endpoints[0]!, "POST", "/connectors/w/tasks/0/restart")).json).toEqual(
-      err(409, STALE),
-    );
-    expect((await call(c.endpoints[0]!, "GET", "/connectors/w/status")).status).toBe(200);
-    expect((await call(c.endpoints[0]!, "GET", "/connectors/w/config")).status).toBe(200);
+    expect((await call(base, "POST", "/connectors/w/tasks/0/restart")).json).toEqual(err(409, STALE));
+    // DistributedHerder's connectorInfo / taskConfigs / tasksConfig check for a pending rebalance first,
+    // even for a connector that does not exist.
+    for (const path of ["/connectors/w", "/connectors/w/config", "/connectors/w/tasks", "/connectors/nope"]) {
+      const read = await call(base, "GET", path);
+      expect([path, read.status, read.json]).toEqual([path, 409, err(409, STALE)]);
+    }
+    expect((await call(base, "GET", "/connectors/w/tasks-config")).status).toBe(409);
+    // Status reads (from the status store) and the listing (a config snapshot) are served.
+    expect((await call(base, "GET", "/connectors/w/status")).status).toBe(200);
+    expect((await call(base, "GET", "/connectors/w/tasks/0/status")).status).toBe(200);
+    expect((await call(base, "GET", "/connectors")).json).toEqual(["w"]);
+    expect((await call(base, "GET", "/connectors?expand=info")).status).toBe(200);
     await c.rebalanceSettled();
-    expect(
-      (await call(c.endpoints[0]!, "PUT", "/connectors/w/config", { body: mirrorConfig() })).status,
-    ).toBe(200);
+    expect((await call(base, "GET", "/connectors/w/config")).status).toBe(200);
+    expect((await call(base, "PUT", "/connectors/w/config", { body: mirrorConfig() })).status).toBe(200);
+  });
+
+  it("a rebalance window can serve config reads for tests that only care about writes", async () => {
+    const c = await start({ timing: { rebalanceMs: 300 } });
+    const base = c.endpoints[0]!;
+    await createRunning(base, "w", 1);
+    c.rebalance({ configReads: "served" });
+    expect((await call(base, "GET", "/connectors/w/config")).status).toBe(200);
+    expect((await call(base, "PUT", "/connectors/w/config", { body: mirrorConfig() })).status).toBe(409);
+    // A faithful window opened meanwhile wins until the rebalance ends.
+    c.rebalance({ ms: 300 });
+    expect((await call(base, "GET", "/connectors/w/config")).status).toBe(409);
   });
 });
 
@@ -247,6 +267,63 @@ describe("faults, latency and the request record", () => {
     expect(c.requests[0]?.status).toBe(200);
     c.latency(0);
     expect(() => c.latency(-1)).toThrow(RangeError);
+  });
+
+  it("a request still waiting out its latency when the cluster closes is dropped, not served after close()", async () => {
+    const c = await start({ workers: 1 });
+    // Only being dropped can end this request within the test's timeout.
+    c.latency(60_000);
+    const pending = call(c.endpoints[0]!, "POST", "/connectors", {
+      body: { name: "late", config: mirrorConfig() },
+    }).then(
+      () => "answered",
+      () => "cut",
+    );
+    await eventually(
+      async () => c.requests.length,
+      (n) => n === 1,
+    );
+    await c.close();
+    expect(c.requests).toEqual([expect.objectContaining({ method: "POST", status: 0, dropped: true })]);
+    expect(c.connector("late")).toBeUndefined();
+    expect(await pending).toBe("cut");
+    // Nothing is left scheduled: idle() resolves at once.
+    await c.idle();
+  });
+
+  it("a request waiting out its latency on a worker that stops is dropped; the restarted worker serves anew", async () => {
+    const c = await start({ workers: 2 });
+    c.latency(60_000);
+    const pending = call(c.endpoints[1]!, "POST", "/connectors", {
+      body: { name: "late", config: mirrorConfig() },
+    }).then(
+      () => "answered",
+      () => "cut",
+    );
+    await eventually(
+      async () => c.requests.length,
+      (n) => n === 1,
+    );
+    await c.restartWorker(1);
+    expect(c.requests[0]).toMatchObject({ worker: 1, status: 0, dropped: true });
+    expect(await pending).toBe("cut");
+    c.latency(0);
+    await c.rebalanceSettled();
+    expect(c.connector("late")).toBeUndefined();
+    expect((await call(c.endpoints[1]!, "GET", "/connectors")).json).toEqual([]);
+  });
+
+  it("recordLimit keeps only the newest records", async () => {
+    const c = await start({ workers: 1, recordLimit: 3 });
+    for (const path of ["/", "/connectors", "/connector-plugins", "/connectors?expand=info", "/health"]) {
+      await call(c.endpoints[0]!, "GET", path);
+    }
+    expect(c.requests.map((r) => `${r.path}${r.query ? `?${r.query}` : ""}`)).toEqual([
+      "/connector-plugins",
+      "/connectors?expand=info",
+      "/health",
+    ]);
+    await expect(start({ recordLimit: 0 })).rejects.toThrow(RangeError);
   });
 
   it("records worker, method, path, query, status and user of every request, never the password", async () => {

@@ -90,12 +90,19 @@ export async function call(base: string, method: string, path: string, opts: Cal
 
 export const err = (status: number, message: string) => ({ error_code: status, message });
 
-/** Polls until `until` holds (every few ms, for at most `ms`), returning the last value. */
-export async function eventually<T>(read: () => Promise<T>, until: (v: T) => boolean, ms = 5000): Promise<T> {
+/** Polls until `until` holds (every few ms); throws, showing the last value, if it does not within `ms`. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  until: (v: T) => boolean,
+  ms = 5000,
+  describe: (v: T) => unknown = (v) => v,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await read();
-    if (until(v) || Date.now() > deadline) return v;
+    if (until(v)) return v;
+    if (Date.now() > deadline)
+      throw new Error(`condition not reached in ${ms} ms; last value: ${JSON.stringify(describe(v))}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -105,7 +112,7 @@ type Status = {
   tasks: { id: number; state: string; worker_id: string }[];
 };
 
-/** Polls the status until the connector and `tasks` tasks are all in `state`. */
+/** Polls the status until the connector and `tasks` tasks are all in `state`; throws if they never are. */
 export async function until(base: string, name: string, state: string, tasks: number): Promise<Status> {
   const res = await eventually(
     () => call(base, "GET", `/connectors/${encodeURIComponent(name)}/status`),
@@ -118,6 +125,8 @@ export async function until(base: string, name: string, state: string, tasks: nu
         s.tasks.every((t) => t.state === state)
       );
     },
+    5000,
+    (r) => ({ status: r.status, body: r.json ?? r.text, wanted: { state, tasks } }),
   );
   return res.json as Status;
 }

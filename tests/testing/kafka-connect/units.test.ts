@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   basicAuthAdmits,
+  decodeJavaBase64,
   formatCredentials,
   formatKafkaVersion,
   invalidConfigMessage,
@@ -12,6 +13,7 @@ import {
   parseKafkaVersion,
   validateConnectorConfig,
 } from "../../../lib/testing/kafka-connect/index.js";
+import { unrecognizedFieldMessage } from "../../../lib/testing/kafka-connect/jackson.js";
 
 describe("Java properties (the credentials file)", () => {
   it("reads =, : and blank separators, comments, escapes, unicode escapes and continued lines", () => {
@@ -69,8 +71,31 @@ describe("basic auth header", () => {
   });
 
   it("presents nothing for a missing, malformed or non-basic header", () => {
-    for (const h of [undefined, "Basic", " Basic x", "Bearer abc", basic(":p"), basic("nocolon")])
+    for (const h of [undefined, "Basic", " Basic x", "Bearer abc", basic(":p"), basic("nocolon"), "Basic "])
       expect(parseBasicAuth(h)).toEqual({});
+  });
+
+  it("reports Base64 that Java's strict decoder refuses, with the JDK's IllegalArgumentException message", () => {
+    const cases: [string, string][] = [
+      ["abc$", "Illegal base64 character 24"],
+      ["dTpw-", "Illegal base64 character 2d"], // URL-safe alphabet: not the basic decoder's
+      [" dTpw", "Illegal base64 character 20"], // a second space after the scheme
+      ["dTpw\u00e9", "Illegal base64 character -17"], // a Latin-1 byte, printed signed as Java does
+      ["Y", "Input byte[] should at least have 2 bytes for base64 bytes"],
+      ["YWJj=", "Input byte array has wrong 4-byte ending unit"],
+      ["YQ=x", "Input byte array has wrong 4-byte ending unit"],
+      ["YWJjZA=", "Input byte array has wrong 4-byte ending unit"],
+      ["YWJjZ", "Last unit does not have enough valid bits"],
+      ["YQ==YQ", "Input byte array has incorrect ending byte at 4"],
+    ];
+    for (const [payload, message] of cases) {
+      expect([payload, parseBasicAuth(`Basic ${payload}`)]).toEqual([payload, { malformed: message }]);
+      expect(() => decodeJavaBase64(payload)).toThrow(message);
+    }
+    // Unpadded input is accepted, as by java.util.Base64.
+    expect(decodeJavaBase64("dTpwdw").toString()).toBe("u:pw");
+    expect(decodeJavaBase64("dTpwdw==").toString()).toBe("u:pw");
+    expect(parseBasicAuth("Basic dTpwdw")).toEqual({ user: "u", password: "pw" });
   });
 
   it("admits everyone on an empty file, otherwise only a matching password", () => {
@@ -133,5 +158,32 @@ describe("config validation", () => {
         "You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
     );
     expect(invalidConfigMessage(["e1"], false)).toMatch(/`\/\{connectorType\}\/config\/validate`$/);
+  });
+});
+
+describe("Jackson's unknown-property message", () => {
+  const CLASS = "org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest";
+  const SOURCE = "(org.glassfish.jersey.message.internal.ReaderInterceptorExecutor$UnCloseableInputStream)";
+
+  it("names the first unknown top-level key and locates the end of the object (bytes, 1-based)", () => {
+    const body = Buffer.from('{"name":"é","config":{"x":{"initial_state":1}},"initial_state":"P","b":2}  ');
+    expect(unrecognizedFieldMessage(body, CLASS, ["name", "config"])).toBe(
+      `Unrecognized field "initial_state" (class ${CLASS}), not marked as ignorable ` +
+        `(2 known properties: "name", "config"])\n at [Source: ${SOURCE}; line: 1, column: ${body.length - 1}]` +
+        ` (through reference chain: ${CLASS}["initial_state"])`,
+    );
+  });
+
+  it("counts lines as Jackson does (\\n, \\r\\n and a lone \\r)", () => {
+    const body = Buffer.from('{\r\n  "name": "m",\r  "x": 1\n}\n');
+    expect(unrecognizedFieldMessage(body, CLASS, ["name"])).toContain(
+      '(one known property: "name"])\n at [Source: ' + SOURCE + "; line: 4, column: 2]",
+    );
+  });
+
+  it("says nothing when every key is known or the body is not an object", () => {
+    expect(unrecognizedFieldMessage(Buffer.from('{"name":"a"}'), CLASS, ["name"])).toBeUndefined();
+    expect(unrecognizedFieldMessage(Buffer.from("[1]"), CLASS, ["name"])).toBeUndefined();
+    expect(unrecognizedFieldMessage(Buffer.from(""), CLASS, ["name"])).toBeUndefined();
   });
 });
