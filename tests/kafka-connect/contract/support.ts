@@ -8,6 +8,10 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
+
+/** The KafkaConnectError a call rejects with (shared with the msw tests). */
+export { failure } from "../support/msw-client.js";
+
 import {
   KafkaConnectClient,
   type KafkaConnectClientOptions,
@@ -74,17 +78,6 @@ export function useContract(): Contract {
       return client;
     },
   };
-}
-
-/** The KafkaConnectError a call rejects with; fails the test if it resolves or throws something else. */
-export async function failure(promise: Promise<unknown>): Promise<KafkaConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KafkaConnectError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail, but it succeeded");
 }
 
 /** Polls `read` every few ms until `done` holds; throws with the last value after `ms`. */
