@@ -162,6 +162,7 @@ export function kafkaConnectWithPlugins(
           endpoints: config.endpoints.split(","),
           username: `relation-${o.relationId.split(":")[1]}`,
           password: config.password,
+          ...(config["tls-ca"] ? { tlsCa: config["tls-ca"] } : {}),
         });
       }
     }
