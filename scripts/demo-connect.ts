@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { digestHeaders, withSha512Fragment } from "../lib/connect-client/index.js";
+import { digestHeaders, restClientOptions, withSha512Fragment } from "../lib/connect-client/index.js";
 import { KafkaConnectClient } from "../lib/kafka-connect/index.js";
 import { buildPluginTarball, startKafkaConnectCluster } from "../lib/testing/index.js";
 import {
@@ -96,11 +96,7 @@ try {
 
   console.log("\n== the integrator drives Kafka Connect with what the relation gave it");
   const conn = lastConnection.get("integrator/0")!;
-  const client = new KafkaConnectClient({
-    endpoints: conn.endpoints,
-    auth: { username: conn.username, password: conn.password },
-    ...(conn.tlsCa ? { tlsCa: conn.tlsCa } : {}),
-  });
+  const client = new KafkaConnectClient(restClientOptions(conn));
   clients.push(client);
   say(`server: ${JSON.stringify(await client.serverInfo())}`);
   say(`plugins: ${(await client.plugins()).map((p) => p.class).join(", ")}`);
@@ -126,11 +122,7 @@ try {
     (e: Error & { kind?: string }) => e.kind,
   );
   const fresh = lastConnection.get("integrator/0")!;
-  const rotated = new KafkaConnectClient({
-    endpoints: fresh.endpoints,
-    auth: { username: fresh.username, password: fresh.password },
-    ...(fresh.tlsCa ? { tlsCa: fresh.tlsCa } : {}),
-  });
+  const rotated = new KafkaConnectClient(restClientOptions(fresh));
   clients.push(rotated);
   say(`old password: ${old}; new password: ${(await rotated.status(name)).connector.state}`);
 

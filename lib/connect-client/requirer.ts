@@ -6,6 +6,7 @@ import {
   type SecretContent,
   sameSecret,
 } from "../juju/index.js";
+import type { KafkaConnectClientOptions } from "../kafka-connect/index.js";
 import { SeenStore, stored } from "./seen.js";
 import {
   DEFAULT_REQUESTED_SECRETS,
@@ -66,6 +67,20 @@ export type ConnectionState =
       readonly reason: string;
       readonly relationId?: string;
     };
+
+/**
+ * The REST client options a connection calls for: every endpoint (the client fails over between them), basic
+ * auth, and the CA to verify https with. `new KafkaConnectClient(restClientOptions(state.connection))`.
+ */
+export function restClientOptions(
+  c: Connection,
+): Pick<KafkaConnectClientOptions, "endpoints" | "auth" | "tlsCa"> {
+  return {
+    endpoints: [...c.endpoints],
+    auth: { username: c.username, password: c.password },
+    ...(c.tlsCa ? { tlsCa: c.tlsCa } : {}),
+  };
+}
 
 /** True when a person has to act (Juju "blocked"); false when waiting is enough. */
 export function needsIntervention(state: ConnectionState): boolean {
