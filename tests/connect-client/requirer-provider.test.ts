@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConnectClientRequirer } from "../../lib/connect-client/index.js";
+import { ConnectClientRequirer, restClientOptions } from "../../lib/connect-client/index.js";
 import {
   Context,
   on,
@@ -338,5 +338,17 @@ describe("the provider's answer to what the integrator published", () => {
     expect(ctx.last!.logs.map((l) => l.message)).toContain(
       "not published: cannot publish: endpoints item 1 is not an absolute URL: write http(s)://<host>[:<port>] (with the scheme)",
     );
+  });
+});
+
+describe("restClientOptions", () => {
+  it("hands the REST client every endpoint, basic auth, and the CA only when there is one", () => {
+    const base = { relationId: "connect-client:4", endpoints: ["https://a:8443", "https://b:8443"] };
+    expect(restClientOptions({ ...base, username: "relation-4", password: "pw", tlsCa: "PEM" })).toEqual({
+      endpoints: ["https://a:8443", "https://b:8443"],
+      auth: { username: "relation-4", password: "pw" },
+      tlsCa: "PEM",
+    });
+    expect(restClientOptions({ ...base, username: "u", password: "p" })).not.toHaveProperty("tlsCa");
   });
 });
