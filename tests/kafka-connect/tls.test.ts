@@ -7,10 +7,12 @@ import {
   type KafkaConnectClientOptions,
 } from "../../lib/kafka-connect/index.js";
 import { clientWithDispatcher } from "../../lib/kafka-connect/test-seam.js";
+import { createTestCa, type TestCa } from "../../lib/testing/index.js";
 import { SERVER_INFO } from "./support/fixtures.js";
 import { failure } from "./support/msw-client.js";
 import { closeAll, sendJson, startHttp, startHttps, type TestServer } from "./support/servers.js";
-import { createTestCa, type ServerCert, type TestCa } from "./support/test-ca.js";
+
+type ServerCert = Awaited<ReturnType<TestCa["issueServer"]>>;
 
 let ca: TestCa;
 let otherCa: TestCa;
@@ -18,7 +20,7 @@ let cert: ServerCert;
 
 beforeAll(async () => {
   [ca, otherCa] = await Promise.all([createTestCa(), createTestCa("Some other CA")]);
-  cert = await ca.issueServer("127.0.0.1");
+  cert = await ca.issueServer({ ip: ["127.0.0.1"], dns: [] });
 });
 
 const clients: KafkaConnectClient[] = [];
@@ -64,7 +66,7 @@ describe("HTTPS with the provider's CA", () => {
   });
 
   it("a certificate for another IP fails the hostname check", async () => {
-    const server = await secureWorker(await ca.issueServer("10.9.8.7"));
+    const server = await secureWorker(await ca.issueServer({ ip: ["10.9.8.7"], dns: [] }));
     const error = await failure(connect([server.url], { tlsCa: ca.caPem }).serverInfo());
     expect(error.kind).toBe("tls");
     expect((error.cause as { code?: string }).code).toBe("ERR_TLS_CERT_ALTNAME_INVALID");

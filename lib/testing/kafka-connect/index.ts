@@ -74,7 +74,7 @@ export type {
   TaskState,
   UnitState as ConnectorUnitState,
 } from "./state.js";
-export { generateTestTls, type TestTls } from "./tls.js";
+export { createTestCa, generateTestTls, type TestCa, type TestTls } from "./tls.js";
 export {
   atLeast as kafkaVersionAtLeast,
   FEATURE_SINCE as KAFKA_CONNECT_FEATURE_SINCE,

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fetchPlugin, PluginFetchError } from "../../../lib/connect-client/plugin-fetcher/index.js";
+import { generateTestTls, type TestTls } from "../../../lib/testing/index.js";
 import {
   entries,
   pluginTarball,
@@ -10,14 +11,13 @@ import {
   type TestServer,
   tempRoot,
 } from "./support.js";
-import { makeTestPki, type TestPki } from "./tls-support.js";
 
-let pki: TestPki;
+let pki: TestTls;
 const servers: TestServer[] = [];
 let dirs: { root: string; cleanup(): Promise<void> };
 
 beforeAll(async () => {
-  pki = await makeTestPki();
+  pki = await generateTestTls();
 });
 
 beforeEach(async () => {
@@ -32,7 +32,7 @@ afterEach(async () => {
 const body = pluginTarball();
 
 async function tlsServer(handler: Parameters<typeof serveTls>[0]): Promise<TestServer> {
-  const server = await serveTls(handler, { key: pki.serverKeyPem, cert: pki.serverCertPem });
+  const server = await serveTls(handler, { key: pki.keyPem, cert: pki.certPem });
   servers.push(server);
   return server;
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateTestTls } from "../../../lib/testing/index.js";
-import { createTestCa } from "../support/test-ca.js";
+import { createTestCa, generateTestTls } from "../../../lib/testing/index.js";
 import { failure, mirrorConfig, sent, settled, useContract } from "./support.js";
 
 // HTTPS with the CA the cluster publishes, and basic auth across a credential change and a rolling restart.
