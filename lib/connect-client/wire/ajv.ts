@@ -2,6 +2,7 @@
  * Validation of a databag against any JSON Schema with ajv (draft-07, 2019-09 and 2020-12), for
  * `connect-client validate --schema` and for the schema cross-check. ajv is loaded on first use only.
  */
+import { ajvClass } from "../../juju/model/ajv-class.js";
 import type { Problem } from "./decode.js";
 
 export type JsonSchemaValidator = (data: unknown) => Problem[];
@@ -27,24 +28,18 @@ interface AjvErrorObject {
 }
 type AjvConstructor = new (opts: object) => AjvLike;
 
-// ajv is CommonJS: where the class lands depends on who loads it (Node, or a bundler's chunk).
-function ajvClass(mod: unknown, name: string): AjvConstructor {
-  const m = mod as Record<string, unknown> & { default?: Record<string, unknown> };
-  return (m[name] ?? m.default?.[name] ?? m.default) as AjvConstructor;
-}
-
 async function newAjv(dialect: string | undefined): Promise<AjvLike> {
   // `format` is an annotation (2020-12's default, and ajv-formats is not a dependency): not checked, not logged.
   const opts = { allErrors: true, strict: false, validateFormats: false, logger: false };
   // No $schema: pydantic v2 (charm-relation-interfaces) writes 2020-12 without saying so.
   if (dialect === undefined || /\/draft\/2020-12\/schema/.test(dialect)) {
-    return new (ajvClass(await import("ajv/dist/2020.js"), "Ajv2020"))(opts);
+    return new (ajvClass<AjvConstructor>(await import("ajv/dist/2020.js"), "Ajv2020"))(opts);
   }
   if (/\/draft\/2019-09\/schema/.test(dialect)) {
-    return new (ajvClass(await import("ajv/dist/2019.js"), "Ajv2019"))(opts);
+    return new (ajvClass<AjvConstructor>(await import("ajv/dist/2019.js"), "Ajv2019"))(opts);
   }
   if (/\/draft-0[67]\/schema/.test(dialect)) {
-    const ajv = new (ajvClass(await import("ajv"), "Ajv"))(opts);
+    const ajv = new (ajvClass<AjvConstructor>(await import("ajv"), "Ajv"))(opts);
     if (dialect.includes("draft-06")) {
       const { createRequire } = await import("node:module");
       ajv.addMetaSchema(createRequire(import.meta.url)("ajv/dist/refs/json-schema-draft-06.json") as object);

@@ -2,6 +2,7 @@ import { JujuError } from "../errors.js";
 import type { ActionSpec } from "../meta.js";
 import { ACTION_KEY, RESERVED_ACTION_KEYS as RESERVED } from "../tools/actions.js";
 import type { HookTools } from "../tools/index.js";
+import { ajvClass } from "./ajv-class.js";
 import type { Redactor } from "./redactor.js";
 
 /** Action params that do not match the action's schema; `problems` name each field and what is wrong. */
@@ -84,9 +85,7 @@ export async function validateParams(
   params: Record<string, unknown>,
 ): Promise<string[]> {
   if (!spec) return [`the charm declares no action "${action}"`];
-  // ajv is CommonJS: where the named export lands depends on who loads it (Node, or a bundler's chunk).
-  const mod = (await import("ajv")) as unknown as { Ajv?: AjvClass; default?: AjvClass & { Ajv?: AjvClass } };
-  const Ajv = (mod.Ajv ?? mod.default?.Ajv ?? mod.default) as AjvClass;
+  const Ajv = ajvClass<AjvClass>(await import("ajv"), "Ajv");
   const ajv = new Ajv({ allErrors: true, strict: false });
   const schema = {
     type: "object",
