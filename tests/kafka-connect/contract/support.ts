@@ -27,6 +27,7 @@ import {
   type PluginManifest,
   startKafkaConnectCluster,
 } from "../../../lib/testing/index.js";
+import { eventually } from "../../support/eventually.js";
 
 /** Every transition on a timer, in tens of milliseconds. */
 export const TIMING: KafkaConnectTiming = {
@@ -80,16 +81,7 @@ export function useContract(): Contract {
   };
 }
 
-/** Polls `read` every few ms until `done` holds; throws with the last value after `ms`. */
-export async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 3_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not reached in ${ms} ms: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { eventually };
 
 /**
  * Polls `client.status(name)` (the transient `No status found` 404 after a create included) until the

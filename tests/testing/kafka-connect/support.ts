@@ -9,6 +9,7 @@ import {
   type KafkaConnectTiming,
   startKafkaConnectCluster,
 } from "../../../lib/testing/kafka-connect/index.js";
+import { eventually } from "../../support/eventually.js";
 
 /** Small delays: every transition still happens on a timer, just quickly. */
 export const FAST: KafkaConnectTiming = {
@@ -90,22 +91,7 @@ export async function call(base: string, method: string, path: string, opts: Cal
 
 export const err = (status: number, message: string) => ({ error_code: status, message });
 
-/** Polls until `until` holds (every few ms); throws, showing the last value, if it does not within `ms`. */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  until: (v: T) => boolean,
-  ms = 5000,
-  describe: (v: T) => unknown = (v) => v,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (until(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`condition not reached in ${ms} ms; last value: ${JSON.stringify(describe(v))}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { eventually };
 
 type Status = {
   connector: { state: string; worker_id: string; trace?: string };
