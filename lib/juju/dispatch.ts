@@ -1,5 +1,6 @@
 import type {
   ActionEvent,
+  CustomEvent,
   RelationEvent,
   SecretEvent,
   SimpleHookKind,
@@ -51,6 +52,11 @@ export interface Handlers<M extends CharmMeta> extends SimpleHandlers<M> {
   workload?(hook: Hook<M>, event: WorkloadEvent): Maybe<void>;
   actions?: Readonly<Record<string, (hook: Hook<M>, action: Action, event: ActionEvent) => Maybe<void>>>;
   /**
+   * Custom hooks the charm's workload dispatches through juju-exec, by hook name. A custom hook without a
+   * handler still runs `reconcile`, which is often all it is for ("look again, something changed").
+   */
+  custom?: Readonly<Record<string, (hook: Hook<M>, event: CustomEvent) => Maybe<void>>>;
+  /**
    * Runs after the specific handler on every hook except actions: the holistic "make it so" step that looks
    * at the whole state instead of at the event.
    */
@@ -101,6 +107,9 @@ export async function dispatch<M extends CharmMeta>(hook: Hook<M>, handlers: Han
     case "pebble-check-failed":
     case "pebble-check-recovered":
       await handlers.workload?.(hook, e);
+      break;
+    case "custom":
+      await handlers.custom?.[e.hook]?.(hook, e);
       break;
     default:
       await handlers[SIMPLE_KEYS[e.kind]]?.(hook);

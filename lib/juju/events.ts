@@ -48,7 +48,8 @@ export type EventName =
   | { kind: SecretHookKind; hook: string }
   | { kind: StorageHookKind; hook: string; storage: string }
   | { kind: WorkloadHookKind; hook: string; workload: string }
-  | { kind: "action"; hook: string; action: string };
+  | { kind: "action"; hook: string; action: string }
+  | { kind: "custom"; hook: string };
 
 export interface SimpleEvent {
   readonly kind: SimpleHookKind;
@@ -88,6 +89,15 @@ export interface WorkloadEvent {
   readonly noticeKey?: string;
   readonly checkName?: string;
 }
+/**
+ * A hook name Juju itself never runs, dispatched by the charm's own workload through
+ * `juju-exec -u <unit> "JUJU_DISPATCH_PATH=hooks/<name> <charm dir>/dispatch"` (the pattern Canonical's
+ * postgresql and mysql charms use). It runs in a full hook context, serialised with Juju's hooks.
+ */
+export interface CustomEvent {
+  readonly kind: "custom";
+  readonly hook: string;
+}
 export interface ActionEvent {
   readonly kind: "action";
   readonly hook: string;
@@ -101,9 +111,16 @@ export type HookEvent =
   | SecretEvent
   | StorageEvent
   | WorkloadEvent
-  | ActionEvent;
+  | ActionEvent
+  | CustomEvent;
 
-/** Parses `hooks/db-relation-changed`, `actions/pause`, or a bare hook name. Undefined when unknown. */
+/** What a custom hook may be called: lowercase words joined by hyphens, like Juju's own hook names. */
+const CUSTOM_HOOK = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/**
+ * Parses `hooks/db-relation-changed`, `actions/pause`, or a bare hook name. A well-formed name that is no Juju
+ * hook is a custom event (see CustomEvent); anything else is undefined.
+ */
 export function parseDispatchPath(path: string): EventName | undefined {
   if (path.startsWith("actions/")) {
     const action = path.slice("actions/".length);
@@ -125,7 +142,7 @@ export function parseDispatchPath(path: string): EventName | undefined {
     const workload = prefixBefore(hook, `-${kind}`);
     if (workload) return { kind, hook, workload };
   }
-  return undefined;
+  return CUSTOM_HOOK.test(hook) ? { kind: "custom", hook } : undefined;
 }
 
 function prefixBefore(hook: string, suffix: string): string | undefined {

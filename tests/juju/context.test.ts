@@ -32,18 +32,25 @@ describe("parseDispatchPath", () => {
     ["hooks/secret-changed", { kind: "secret-changed", hook: "secret-changed" }],
     ["actions/restart-connector", { kind: "action", hook: "restart-connector", action: "restart-connector" }],
     ["update-status", { kind: "update-status", hook: "update-status" }],
+    // Not a Juju hook, but well-formed: the charm's workload dispatched it through juju-exec.
+    ["hooks/workload-changed", { kind: "custom", hook: "workload-changed" }],
   ])("%s", (path, expected) => {
     const parsed = parseDispatchPath(path);
     expect(parsed).toEqual(expected);
     if (path.includes("/")) expect(dispatchPathOf(parsed!)).toBe(path);
   });
 
-  it.each(["hooks/", "hooks/frobnicate", "actions/", "hooks/-relation-changed", "hooks/a/b"])(
-    "%s is unknown",
-    (p) => {
-      expect(parseDispatchPath(p)).toBeUndefined();
-    },
-  );
+  it.each([
+    "hooks/",
+    "hooks/Frobnicate",
+    "hooks/9-lives",
+    "hooks/a--b",
+    "actions/",
+    "hooks/-relation-changed",
+    "hooks/a/b",
+  ])("%s is unknown", (p) => {
+    expect(parseDispatchPath(p)).toBeUndefined();
+  });
 });
 
 describe("readHookContext", () => {
@@ -123,7 +130,7 @@ describe("readHookContext", () => {
       {},
       'every hook needs JUJU_DISPATCH_PATH (the hook or action being run, e.g. "hooks/install"), but it is not set',
     ],
-    [{ JUJU_DISPATCH_PATH: "hooks/nope" }, 'JUJU_DISPATCH_PATH "hooks/nope" names no known hook or action'],
+    [{ JUJU_DISPATCH_PATH: "hooks/No_pe" }, 'JUJU_DISPATCH_PATH "hooks/No_pe" names no known hook or action'],
     [
       { JUJU_DISPATCH_PATH: "hooks/install", JUJU_UNIT_NAME: "" },
       'hook "install" needs JUJU_UNIT_NAME (this unit, e.g. "app/0"), but it is not set',

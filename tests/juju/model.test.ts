@@ -265,6 +265,7 @@ describe("dispatch", () => {
         pause: async (_h, a) =>
           void seen.push(`pause ${(await a.params<{ connector: string }>()).connector}`),
       },
+      custom: { "workload-changed": (_h, e) => void seen.push(`custom ${e.hook}`) },
       reconcile: () => void seen.push("reconcile"),
     });
     return { seen, calls };
@@ -283,9 +284,26 @@ describe("dispatch", () => {
     [({ db }: { db: number }) => on.relationBroken(db), ["db broken db:0", "reconcile"]],
     [({ peer }: { peer: number }) => on.relationJoined(peer, "app/1"), ["cluster joined app/1", "reconcile"]],
     [() => on.action("pause", { connector: "c1" }), ["pause c1"]],
+    [() => on.custom("workload-changed"), ["custom workload-changed", "reconcile"]],
+    // A custom hook with no handler of its own still reconciles: "look again, something changed".
+    [() => on.custom("something-else"), ["reconcile"]],
   ])("%#: routes to the handler, then reconcile (not for actions)", async (event, expected) => {
     const { seen } = await route(event as (ids: { db: number; peer: number }) => KitEvent);
     expect(seen).toEqual(expected);
+  });
+
+  it("a custom hook runs in a juju-exec context: its own context id, no JUJU_HOOK_NAME", async () => {
+    const { hook } = await setup(() => on.custom("workload-changed"));
+    expect(hook.event).toEqual({ kind: "custom", hook: "workload-changed" });
+    expect(hook.context.dispatchPath).toBe("hooks/workload-changed");
+    expect(hook.context.contextId).toBeTruthy();
+  });
+
+  it("the emulator refuses a custom hook named like a Juju hook or badly formed", () => {
+    const juju = new JujuEmulator();
+    juju.deploy("app", META, { units: 1 });
+    expect(() => juju.hookEnv("app/0", on.custom("install"))).toThrow("is not a custom hook name");
+    expect(() => juju.hookEnv("app/0", on.custom("Bad_Name"))).toThrow("is not a custom hook name");
   });
 
   it("an action without a handler fails the action rather than the hook", async () => {

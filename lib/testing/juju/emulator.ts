@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { parseDispatchPath } from "../../juju/events.js";
 import { type CharmMeta, endpointRole } from "../../juju/meta.js";
 import { validateParams } from "../../juju/model/action.js";
 import { parseSecretUri } from "../../juju/secret-uri.js";
@@ -265,6 +266,17 @@ export class JujuEmulator {
           throw new InconsistentScenarioError(`the charm declares no container "${event.workload}"`);
         }
         return { ...hook(`${event.workload}-${event.kind}`), JUJU_WORKLOAD_NAME: event.workload };
+      case "custom": {
+        // What `juju-exec -u <unit> "JUJU_DISPATCH_PATH=hooks/<name> ./dispatch"` gives: a run context
+        // (its own context id) and the dispatch path the command sets; Juju sets no JUJU_HOOK_NAME for it.
+        const parsed = parseDispatchPath(`hooks/${event.hook}`);
+        if (parsed?.kind !== "custom") {
+          throw new InconsistentScenarioError(
+            `"${event.hook}" is not a custom hook name (lowercase words joined by hyphens, not a Juju hook)`,
+          );
+        }
+        return { ...base, JUJU_DISPATCH_PATH: `hooks/${event.hook}` };
+      }
       default:
         return hook(event.kind);
     }

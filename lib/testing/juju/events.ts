@@ -20,7 +20,9 @@ export type KitEvent =
   | { readonly kind: SecretHookKind; readonly secretId: string; readonly revision?: number }
   | { readonly kind: "action"; readonly action: string; readonly params?: Readonly<Record<string, unknown>> }
   | { readonly kind: StorageHookKind; readonly storage: string; readonly storageId?: string }
-  | { readonly kind: WorkloadHookKind; readonly workload: string };
+  | { readonly kind: WorkloadHookKind; readonly workload: string }
+  /** A hook the charm's workload dispatches through juju-exec (`JUJU_DISPATCH_PATH=hooks/<hook>`). */
+  | { readonly kind: "custom"; readonly hook: string };
 
 type RelOpts = { remoteUnit?: string; departingUnit?: string };
 
@@ -64,6 +66,7 @@ export const on = {
     secretId,
     revision,
   }),
+  custom: (hook: string): KitEvent => ({ kind: "custom", hook }),
   action: (action: string, params: Record<string, unknown> = {}): KitEvent => ({
     kind: "action",
     action,
