@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import { parseEndpoints } from "./endpoints.js";
 import { classifyResponse, invalidArgument, isKafkaConnectError, KafkaConnectError } from "./errors.js";
+import type { ResponseObserver } from "./observer.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import {
   AffectedLoggersSchema,
@@ -82,6 +83,12 @@ export interface KafkaConnectClientOptions {
   readonly signal?: AbortSignal;
   /** Debug lines per attempt (method, path, endpoint, status, duration) and failover warnings; never headers. */
   readonly logger?: Logger;
+  /**
+   * Called once per HTTP attempt (version probes, retries and failover included) with the method, the route
+   * template, the endpoint, the status (absent without an answer), the duration and the error kind of a
+   * failed attempt: to count requests by status without parsing logs. Never given headers or bodies.
+   */
+  readonly onResponse?: ResponseObserver;
   /** Injectable clock for tests. */
   readonly sleep?: Sleep;
   readonly now?: () => number;
@@ -95,6 +102,7 @@ const CLIENT_OPTIONS = new Set([
   "retry",
   "signal",
   "logger",
+  "onResponse",
   "sleep",
   "now",
 ]);
@@ -132,6 +140,7 @@ export class KafkaConnectClient {
       ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.onResponse === undefined ? {} : { onResponse: observer(options.onResponse) }),
       ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
@@ -514,6 +523,11 @@ function errorInit(error: KafkaConnectError): ConstructorParameters<typeof Kafka
       .map((key) => [key, error[key]]),
   );
   return { ...optional, kind, message, endpoint, method, path, attempts, cause: error.cause };
+}
+
+function observer(value: unknown): ResponseObserver {
+  if (typeof value !== "function") throw invalidArgument("onResponse must be a function");
+  return value as ResponseObserver;
 }
 
 function checkPositive(value: unknown, what: string): void {

@@ -12,6 +12,7 @@ export {
   type KafkaConnectErrorVariant,
   parseInvalidConfigMessage,
 } from "./errors.js";
+export { type ResponseEvent, type ResponseObserver, routeTemplate } from "./observer.js";
 export { DEFAULT_RETRY, nextRetry, type RetryDecision, type RetryPolicy } from "./retry.js";
 export type { CallOptions, LogEvent, Logger, Sleep } from "./transport.js";
 export type * from "./types.js";

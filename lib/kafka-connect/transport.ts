@@ -25,6 +25,7 @@ import {
   type KafkaConnectErrorInit,
   type RouteFacts,
 } from "./errors.js";
+import { type ResponseObserver, routeTemplate } from "./observer.js";
 import { nextRetry, type RetryPolicy } from "./retry.js";
 import { isOlderThan, parseServerVersion } from "./version.js";
 
@@ -83,6 +84,7 @@ export interface TransportConfig {
   readonly retry: RetryPolicy;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
+  readonly onResponse?: ResponseObserver;
   readonly sleep?: Sleep;
   readonly now?: () => number;
 }
@@ -335,7 +337,52 @@ export class Transport {
     return { type: "failure", failure, failover: false };
   }
 
+  /** One HTTP attempt, reported to the `onResponse` observer however it ends. */
   async #attempt(call: Call, endpoint: string, request: Exchange, timeoutMs: number): Promise<Outcome> {
+    const started = this.#now();
+    try {
+      const outcome = await this.#exchange(call, endpoint, request, timeoutMs);
+      if (outcome.type === "answer") this.#observe(request, endpoint, started, outcome.status);
+      else this.#observe(request, endpoint, started, outcome.failure.status, outcome.failure.kind);
+      return outcome;
+    } catch (error) {
+      // Only an abort leaves an exchange by throwing.
+      const kind = error instanceof KafkaConnectError ? error.kind : "aborted";
+      this.#observe(request, endpoint, started, undefined, kind);
+      throw error;
+    }
+  }
+
+  #observe(
+    request: Exchange,
+    endpoint: string,
+    started: number,
+    status: number | undefined,
+    errorKind?: KafkaConnectError["kind"],
+  ): void {
+    const observer = this.#config.onResponse;
+    if (observer === undefined) return;
+    const event = {
+      method: request.method,
+      path: routeTemplate(request.path),
+      endpoint,
+      durationMs: Math.max(0, this.#now() - started),
+      ...(status === undefined ? {} : { status }),
+      ...(errorKind === undefined ? {} : { errorKind }),
+    };
+    try {
+      observer(event);
+    } catch {
+      // A failing metrics hook must not fail or retry the REST call it observes.
+      this.#log(
+        "warn",
+        `the onResponse observer threw on ${request.method} ${event.path}; ignored`,
+        endpoint,
+      );
+    }
+  }
+
+  async #exchange(call: Call, endpoint: string, request: Exchange, timeoutMs: number): Promise<Outcome> {
     call.attempts += 1;
     call.lastEndpoint = endpoint;
     const { method, path } = request;
