@@ -11,6 +11,11 @@ export interface BuildCharmOptions {
   /** Where the built charm goes: dispatch, charm.mjs and the YAML files. */
   readonly outDir: string;
   readonly minify?: boolean;
+  /**
+   * More programs shipped with the charm, by output name: e.g. `{ workload: "charm/workload/main.ts" }` makes
+   * `workload.mjs`, a service the charm starts. They share chunks with the charm where code is common.
+   */
+  readonly programs?: Readonly<Record<string, string>>;
 }
 
 /** Imported dynamically by the runtime (ajv: action params only); each is built as chunks/<name>.mjs. */
@@ -29,10 +34,11 @@ exec ./charm.mjs
 `;
 
 /**
- * Bundles a TypeScript charm into ONE ES module (`charm.mjs`, executable, with a node shebang; code only some
- * hooks need, like ajv for action params, is split into chunks loaded on demand) and writes a
- * `dispatch` whose last token is that file, as charmcraft's entrypoint linter expects. The charm's metadata
- * is resolved at build time (import "virtual:charm-meta"), so a hook parses no YAML.
+ * Bundles a TypeScript charm into ONE ES module (`charm.mjs`, executable, with a node shebang) and writes a
+ * `dispatch` whose last token is that file, as charmcraft's entrypoint linter expects. Code only some hooks
+ * need is split into chunks loaded on demand: ajv (action params) always, and whatever the charm imports with
+ * a dynamic `import()` (a YAML parser, an HTTP client), so a hook loads only what it uses. The charm's
+ * metadata is resolved at build time (import "virtual:charm-meta"), so a hook parses no YAML.
  */
 export async function buildCharm(
   opts: BuildCharmOptions,
@@ -40,6 +46,7 @@ export async function buildCharm(
   await mkdir(opts.outDir, { recursive: true });
   const meta = loadCharmMeta(opts.charmDir);
   const bundle = join(opts.outDir, "charm.mjs");
+  const entryPoints = { charm: opts.entry, ...(opts.programs ?? {}) };
   const common = {
     bundle: true,
     platform: "node",
@@ -53,8 +60,12 @@ export async function buildCharm(
   } as const;
   const result = await build({
     ...common,
-    entryPoints: [opts.entry],
-    outfile: bundle,
+    entryPoints,
+    outdir: opts.outDir,
+    splitting: true,
+    entryNames: "[name]",
+    chunkNames: "chunks/[name]-[hash]",
+    outExtension: { ".js": ".mjs" },
     banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },
     plugins: [
       {
@@ -88,7 +99,7 @@ export async function buildCharm(
       banner: { js: REQUIRE_SHIM },
     });
   }
-  await chmod(bundle, 0o755);
+  for (const name of Object.keys(entryPoints)) await chmod(join(opts.outDir, `${name}.mjs`), 0o755);
   const dispatch = join(opts.outDir, "dispatch");
   await writeFile(dispatch, DISPATCH, { mode: 0o755 });
   for (const name of ["charmcraft.yaml", "metadata.yaml", "config.yaml", "actions.yaml"]) {

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BlackBoxContext, on, secretId } from "../../lib/testing/index.js";
-import { buildExample, exampleMeta } from "../support/example.js";
+import { BlackBoxContext, buildCharm, on, secretId } from "../../lib/testing/index.js";
+import { buildExample, EXAMPLE_DIR, exampleMeta } from "../support/example.js";
 
 let built: Awaited<ReturnType<typeof buildExample>>;
 beforeAll(async () => {
@@ -73,5 +73,43 @@ describe("buildCharm", () => {
     expect(r.stderr).toBe(
       'ERROR ContextError: every hook needs JUJU_DISPATCH_PATH (the hook or action being run, e.g. "hooks/install"), but it is not set\n',
     );
+  });
+});
+
+describe("buildCharm with programs and dynamic imports", () => {
+  it("splits what a charm imports dynamically into chunks, and builds each program as an executable", async () => {
+    // Inside the project, so the charm's imports resolve from its node_modules.
+    const build = join(import.meta.dirname, "..", "..", ".build");
+    mkdirSync(build, { recursive: true });
+    const dir = mkdtempSync(join(build, "charm-split-"));
+    try {
+      // A charm that needs a big parser in one hook only, and a service it ships alongside.
+      writeFileSync(
+        join(dir, "charm.ts"),
+        'export async function rare() { const { parse } = await import("yaml"); return parse("a: 1"); }\n' +
+          "console.log(typeof rare);\n",
+      );
+      writeFileSync(join(dir, "service.ts"), 'console.log("service up");\n');
+      const out = join(dir, "out");
+      await buildCharm({
+        entry: join(dir, "charm.ts"),
+        charmDir: EXAMPLE_DIR,
+        outDir: out,
+        programs: { service: join(dir, "service.ts") },
+      });
+      const charm = readFileSync(join(out, "charm.mjs"), "utf8");
+      // The parser is not in the hook's file: it is a chunk, loaded by import() only when called.
+      expect(charm).not.toContain("YAMLParseError");
+      expect(charm).toMatch(/import\("\.\/chunks\/[^"]+\.mjs"\)/);
+      const chunks = readdirSync(join(out, "chunks"));
+      expect(
+        chunks.some((c) => readFileSync(join(out, "chunks", c), "utf8").includes("YAMLParseError")),
+      ).toBe(true);
+      expect(statSync(join(out, "service.mjs")).mode & 0o111).not.toBe(0);
+      const r = spawnSync(join(out, "service.mjs"), [], { encoding: "utf8" });
+      expect(r.stdout).toBe("service up\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
