@@ -40,7 +40,11 @@ export interface ConfigInfos {
 }
 
 interface KeyDef extends ConfigKeyInfo {
-  /** Returns the ConfigException message for a parsed value, if it is invalid. */
+  /**
+   * The key's ConfigDef.Validator: the ConfigException message for a value, if it is invalid. ConfigDef runs it
+   * even when parsing failed or a required key is missing, with the value null, so each one says what it does
+   * with null, as its Kafka original does.
+   */
   check?: (value: unknown) => string | undefined;
 }
 
@@ -76,6 +80,7 @@ function key(
   return def;
 }
 
+/** NonEmptyStringWithoutControlChars: null passes (a missing name is reported as missing, once). */
 const nonEmptyWithoutControlChars = (v: unknown) => {
   if (v === null || v === undefined) return undefined;
   const s = String(v);
@@ -86,7 +91,19 @@ const nonEmptyWithoutControlChars = (v: unknown) => {
     : undefined;
 };
 
-const atLeastOne = (v: unknown) => (typeof v === "number" && v < 1 ? "Value must be at least 1" : undefined);
+/** Range.atLeast(min): null is refused, so a value that failed to parse is reported twice. */
+const atLeast =
+  (min: number) =>
+  (v: unknown): string | undefined => {
+    if (v === null || v === undefined) return "Value must be non-null";
+    return typeof v === "number" && v < min ? `Value must be at least ${min}` : undefined;
+  };
+
+/** ValidString.in(...): case-sensitive; null is not among the valid strings, so it is refused too. */
+const oneOf =
+  (...valid: string[]) =>
+  (v: unknown): string | undefined =>
+    typeof v === "string" && valid.includes(v) ? undefined : `String must be one of: ${valid.join(", ")}`;
 
 /** The framework's keys (ConnectorConfig, SinkConnectorConfig / SourceConnectorConfig), in ConfigDef order. */
 export function frameworkKeys(type: "source" | "sink"): KeyDef[] {
@@ -121,7 +138,7 @@ export function frameworkKeys(type: "source" | "sink"): KeyDef[] {
       "Common",
       3,
       "Tasks max",
-      atLeastOne,
+      atLeast(1),
     ),
     key(
       "key.converter",
@@ -162,6 +179,7 @@ export function frameworkKeys(type: "source" | "sink"): KeyDef[] {
       "Common",
       7,
       "Reload action",
+      oneOf("none", "restart"),
     ),
   ];
   const sink =
@@ -232,6 +250,7 @@ export function frameworkKeys(type: "source" | "sink"): KeyDef[] {
       "Error Handling",
       3,
       "Error Tolerance",
+      oneOf("none", "all"),
     ),
     key(
       "errors.log.enable",
@@ -291,7 +310,7 @@ export function pluginConfigInfos(plugin: PluginDescriptor, withFramework: boole
 
 type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
 
-/** ConfigDef#parseType for a string input (Java trims numbers and booleans; lists split on commas). */
+/** ConfigDef#parseType for a string input (Java trims every value; lists split on commas). */
 function parse(name: string, type: ConfigType, raw: string): Parsed {
   const t = raw.trim();
   const number = (bits: number, label: string): Parsed => {
@@ -322,7 +341,8 @@ function parse(name: string, type: ConfigType, raw: string): Parsed {
     case "CLASS":
       return { ok: true, value: t };
     default:
-      return { ok: true, value: raw };
+      // STRING and PASSWORD are trimmed too.
+      return { ok: true, value: t };
   }
 }
 
@@ -365,7 +385,8 @@ export function validateConnectorConfig(
       const parsed = parse(k.name, k.type, k.default_value);
       value = parsed.ok ? parsed.value : null;
     }
-    const why = errors.length === 0 ? k.check?.(value) : undefined;
+    // ConfigDef#parseForValidate: the validator runs whatever parsing gave, null included.
+    const why = k.check?.(value);
     if (why) errors.push(invalid(k.name, value, why));
     values.set(k.name, {
       name: k.name,

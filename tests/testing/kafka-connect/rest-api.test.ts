@@ -132,8 +132,9 @@ describe("creating connectors", () => {
     expect(res.json).toEqual(
       err(
         400,
-        "Connector configuration is invalid and contains the following 2 error(s):\n" +
+        "Connector configuration is invalid and contains the following 3 error(s):\n" +
           "Invalid value zero for configuration tasks.max: Not a number of type INT\n" +
+          "Invalid value null for configuration tasks.max: Value must be non-null\n" +
           'Missing required configuration "source.cluster.alias" which has no default value.\n' +
           VALIDATE_HINT,
       ),

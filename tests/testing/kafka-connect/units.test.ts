@@ -152,6 +152,47 @@ describe("config validation", () => {
     ]);
   });
 
+  it("validates after a failed parse, as ConfigDef#parseForValidate does: tasks.max=abc is two errors", () => {
+    const value = (
+      infos: { configs: { value: { name: string; value: string | null } | null }[] },
+      n: string,
+    ) => infos.configs.find((c) => c.value?.name === n)?.value?.value;
+    const bad = validateConnectorConfig({ name: "x", "connector.class": "X", "tasks.max": "abc" }, plugin);
+    // Range.atLeast(1) refuses the null the parse left behind.
+    expect(bad.errors).toEqual([
+      "Invalid value abc for configuration tasks.max: Not a number of type INT",
+      "Invalid value null for configuration tasks.max: Value must be non-null",
+    ]);
+    expect(value(bad.infos, "tasks.max")).toBeNull();
+    // Keys whose validator lets null pass, or that have none, report the parse failure once.
+    const once = validateConnectorConfig(
+      { "connector.class": "X", "errors.retry.timeout": "soon", "errors.log.enable": "maybe", big: "x" },
+      plugin,
+    );
+    expect(once.errors).toEqual([
+      'Missing required configuration "name" which has no default value.',
+      "Invalid value soon for configuration errors.retry.timeout: Not a number of type LONG",
+      "Invalid value maybe for configuration errors.log.enable: Expected value to be either true or false",
+      "Invalid value x for configuration big: Not a number of type LONG",
+    ]);
+  });
+
+  it("checks the framework's string choices (ValidString) on the trimmed value, as ConfigDef parses strings", () => {
+    const { errors } = validateConnectorConfig(
+      {
+        name: "  ",
+        "connector.class": "X",
+        "errors.tolerance": "ALL",
+        "config.action.reload": " none ",
+      },
+      plugin,
+    );
+    expect(errors).toEqual([
+      "Invalid value  for configuration name: String may not be empty",
+      "Invalid value ALL for configuration errors.tolerance: String must be one of: none, all",
+    ]);
+  });
+
   it("words the 400 per version", () => {
     expect(invalidConfigMessage(["e1", "e2"], true)).toBe(
       "Connector configuration is invalid and contains the following 2 error(s):\ne1\ne2\n" +
