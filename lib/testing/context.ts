@@ -144,6 +144,11 @@ export class Context<M extends CharmMeta> extends BaseContext {
 export interface BlackBoxOptions extends ContextOptions {
   /** Milliseconds before a hook process is killed (default 30 s). */
   readonly timeoutMs?: number;
+  /**
+   * Variables the machine gives the charm process besides Juju's (a state folder, a supervisor mode, a
+   * profiler). Juju's hook variables and the fake tools' PATH win over them.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -183,7 +188,7 @@ export class BlackBoxContext extends BaseContext {
     const contextId = began.env.JUJU_CONTEXT_ID!;
     this.sessions.set(contextId, began.session);
     try {
-      const env = { ...began.env, ...tools.env(server.socketPath, contextId) };
+      const env = { ...this.opts.env, ...began.env, ...tools.env(server.socketPath, contextId) };
       return await runProcess(this.dispatchPath, env, this.charmDir(), this.opts.timeoutMs ?? 30_000);
     } finally {
       this.sessions.delete(contextId);

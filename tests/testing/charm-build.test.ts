@@ -113,3 +113,32 @@ describe("buildCharm with programs and dynamic imports", () => {
     }
   });
 });
+
+describe("BlackBoxContext env", () => {
+  it("hands the machine's extra variables to the charm process; Juju's own win", async () => {
+    const build = join(import.meta.dirname, "..", "..", ".build");
+    mkdirSync(build, { recursive: true });
+    const dir = mkdtempSync(join(build, "charm-env-"));
+    const juju = join(import.meta.dirname, "..", "..", "lib", "juju", "index.js");
+    writeFileSync(
+      join(dir, "charm.ts"),
+      `import meta from "virtual:charm-meta";\nimport { runCharm } from ${JSON.stringify(juju)};\n` +
+        "await runCharm(async (h) => { await h.log.info('probe=' + process.env.KCI_PROBE + ' unit=' + process.env.JUJU_UNIT_NAME); }, meta);\n",
+    );
+    const built = await buildCharm({
+      entry: join(dir, "charm.ts"),
+      charmDir: EXAMPLE_DIR,
+      outDir: join(dir, "out"),
+    });
+    const ctx = new BlackBoxContext(built.dispatch, exampleMeta, {
+      env: { KCI_PROBE: "here", JUJU_UNIT_NAME: "impostor/9" },
+    });
+    try {
+      await ctx.run(on.install(), {});
+      expect(ctx.last!.logs.map((l) => l.message)).toContain("probe=here unit=example-charm/0");
+    } finally {
+      await ctx.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
