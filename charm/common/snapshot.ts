@@ -87,5 +87,10 @@ export const StatusSnapshot = z.strictObject({
   /** Connectors of ours found on Kafka Connect but no longer declared, deleted this cycle (names). */
   deleted: z._default(z.array(z.string()), []),
   history: RestartHistory,
+  /**
+   * Set when the newest desired.json could not be used (unreadable, too big, invalid): the workload keeps
+   * acting on the last good one, and says why here (one line, no secret).
+   */
+  desiredError: z.optional(z.string()),
 });
 export type StatusSnapshot = z.infer<typeof StatusSnapshot>;
