@@ -1,0 +1,91 @@
+import type { ConnectorState, ConnectorStateInfo } from "../../../lib/kafka-connect/index.js";
+import type {
+  ConnectorDesiredState,
+  DesiredConnector,
+  Hold,
+  RestartHistory,
+  RestartRecord,
+} from "../../common/desired-state.js";
+import { firstLine, maskValues } from "./format.js";
+
+/** What one status says, in the terms the actions report. Pure. */
+export interface StatusSummary {
+  readonly state: ConnectorState;
+  readonly running: number;
+  readonly total: number;
+  /** Ids of FAILED tasks, ascending. */
+  readonly failedTasks: readonly number[];
+  /** First line of the connector's trace, else of the first failed task's; secrets masked. */
+  readonly trace?: string;
+}
+
+export function summarize(status: ConnectorStateInfo, secrets: readonly string[] = []): StatusSummary {
+  const tasks = [...status.tasks].sort((a, b) => a.id - b.id);
+  const failed = tasks.filter((t) => t.state === "FAILED");
+  const raw = status.connector.trace ?? failed.find((t) => t.trace)?.trace;
+  return {
+    state: status.connector.state,
+    running: tasks.filter((t) => t.state === "RUNNING").length,
+    total: tasks.length,
+    failedTasks: failed.map((t) => t.id),
+    ...(raw ? { trace: firstLine(maskValues(raw, secrets), 200) } : {}),
+  };
+}
+
+/** "RUNNING (2/3 tasks running)", "STOPPED", "FAILED (task 1 FAILED)". */
+export function describeSummary(s: StatusSummary): string {
+  if (s.total === 0) return s.state;
+  const failed = s.failedTasks.length
+    ? `; task${s.failedTasks.length > 1 ? "s" : ""} ${s.failedTasks.join(", ")} FAILED`
+    : "";
+  return `${s.state} (${s.running}/${s.total} tasks running${failed})`;
+}
+
+/** Transient states: a restart or a rebalance is under way. */
+export function isTransient(state: string): boolean {
+  return state === "UNASSIGNED" || state === "RESTARTING";
+}
+
+/** Settled after a restart: nothing restarting or unassigned any more. */
+export function restartSettled(status: ConnectorStateInfo): boolean {
+  return !isTransient(status.connector.state) && status.tasks.every((t) => !isTransient(t.state));
+}
+
+export const KAFKA_STATE: Readonly<Record<ConnectorDesiredState, ConnectorState>> = {
+  running: "RUNNING",
+  paused: "PAUSED",
+  stopped: "STOPPED",
+};
+
+/** The hold of a declared connector, if it is still in force (a changed declaration ends it). */
+export function holdInForce(
+  connector: DesiredConnector,
+  holds: Readonly<Record<string, Hold>>,
+): Hold | undefined {
+  const hold = holds[connector.declared];
+  return hold && hold.declarationHash === connector.declarationHash ? hold : undefined;
+}
+
+/** The state the charm drives a connector to: a hold in force wins over the declaration. */
+export function targetState(
+  connector: DesiredConnector,
+  holds: Readonly<Record<string, Hold>>,
+): ConnectorDesiredState {
+  return holdInForce(connector, holds)?.state ?? connector.state;
+}
+
+/** The workload's restart record of a connector (kept by its name on Kafka Connect). */
+export function restartRecord(
+  history: RestartHistory | undefined,
+  name: string,
+  declared: string,
+): RestartRecord | undefined {
+  return history?.[name] ?? history?.[declared];
+}
+
+/** The values of a connector's secret keys, to mask in anything Kafka Connect echoes back. */
+export function secretValues(connectors: readonly DesiredConnector[]): string[] {
+  return connectors.flatMap((c) =>
+    c.secretKeys.map((k) => c.config[k]).filter((v): v is string => v !== undefined && v !== ""),
+  );
+}

@@ -1,0 +1,128 @@
+import type { Action, Hook } from "../../../lib/juju/index.js";
+import type {
+  CallOptions,
+  ConnectorStateInfo,
+  KafkaConnectClient,
+} from "../../../lib/kafka-connect/index.js";
+import { isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
+import type { DesiredConnector } from "../../common/desired-state.js";
+import type { Owner } from "../../common/names.js";
+import { type ActionDeps, type ActionLimits, DEFAULT_LIMITS } from "./deps.js";
+import { ActionFailure, failureLine } from "./failure.js";
+import { listNames } from "./format.js";
+
+/** One running action: its hook, params, deps, limits, and the Kafka Connect client it opened (closed at the end). */
+export class ActionRun {
+  readonly limits: ActionLimits;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Ends every Kafka Connect call of this action at the deadline. */
+  readonly call: CallOptions;
+  private client?: KafkaConnectClient;
+  private connection?: Promise<{ client: KafkaConnectClient; owner: Owner }>;
+  private declaredCache?: Promise<readonly DesiredConnector[]>;
+
+  constructor(
+    readonly hook: Hook,
+    readonly action: Action,
+    readonly deps: ActionDeps,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
+    this.now = deps.now ?? Date.now;
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.call = { signal: AbortSignal.timeout(this.limits.deadlineMs) };
+  }
+
+  get app(): string {
+    return this.hook.appName;
+  }
+
+  params<T>(): Promise<T> {
+    return this.action.params<T>();
+  }
+
+  /** Mutating actions: refused on other units with the command that works. */
+  async requireLeader(args: string): Promise<void> {
+    if (await this.hook.isLeader()) return;
+    throw new ActionFailure(
+      `run this action on the leader: juju run ${this.app}/leader ${this.action.name}${args ? ` ${args}` : ""}`,
+    );
+  }
+
+  /** The client and our owner (one per action), or the reason there is none (as the failure). */
+  connect(): Promise<{ client: KafkaConnectClient; owner: Owner }> {
+    this.connection ??= this.deps.connection(this.hook).then((result) => {
+      if ("reason" in result) throw new ActionFailure(`cannot reach Kafka Connect: ${result.reason}`);
+      this.client = result.client;
+      return result;
+    });
+    return this.connection;
+  }
+
+  /** Every declared connector, or the failure naming what is wrong with the `connectors` option. */
+  declared(): Promise<readonly DesiredConnector[]> {
+    this.declaredCache ??= this.deps.declared(this.hook).then((result) => {
+      if ("problem" in result) {
+        throw new ActionFailure(`fix the connectors option first: ${result.problem}`);
+      }
+      return result.connectors;
+    });
+    return this.declaredCache;
+  }
+
+  /** One declared connector by its declared name; only ours, only declared ones. */
+  async find(declared: string): Promise<DesiredConnector> {
+    const all = await this.declared();
+    const found = all.find((c) => c.declared === declared);
+    if (found) return found;
+    const names = all.map((c) => c.declared);
+    throw new ActionFailure(
+      names.length === 0
+        ? `unknown connector "${declared}": the connectors option declares none`
+        : `unknown connector "${declared}": declared connectors are ${listNames(names)}`,
+    );
+  }
+
+  /**
+   * Polls the connector's status until `settled` holds or the poll time is up; returns the last status seen
+   * (undefined while the worker has none: right after a create, or for a connector it does not have).
+   */
+  async pollStatus(
+    client: KafkaConnectClient,
+    name: string,
+    settled: (status: ConnectorStateInfo) => boolean,
+  ): Promise<{ status?: ConnectorStateInfo; settled: boolean }> {
+    const deadline = this.now() + this.limits.pollTimeoutMs;
+    let status: ConnectorStateInfo | undefined;
+    for (;;) {
+      try {
+        status = await client.status(name, this.call);
+      } catch (error) {
+        if (!isKafkaConnectError(error, "not-found")) throw error;
+      }
+      if (status && settled(status)) return { status, settled: true };
+      if (this.now() >= deadline) return status ? { status, settled: false } : { settled: false };
+      await this.sleep(this.limits.pollIntervalMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close().catch(() => undefined);
+  }
+}
+
+export type ActionBody = (run: ActionRun) => Promise<void>;
+
+/** The handler lib/juju's dispatch calls: runs the body, reports any failure as one line, closes the client. */
+export function handler(deps: ActionDeps, body: ActionBody) {
+  return async (hook: Hook, action: Action): Promise<void> => {
+    const run = new ActionRun(hook, action, deps);
+    try {
+      await body(run);
+    } catch (error) {
+      await action.fail(failureLine(error));
+    } finally {
+      await run.close();
+    }
+  };
+}

@@ -1,0 +1,102 @@
+import { isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
+import type { DesiredConnector, Hold } from "../../common/desired-state.js";
+import { ActionFailure, kafkaConnectLine } from "./failure.js";
+import { describeSummary, KAFKA_STATE, secretValues, summarize } from "./observed.js";
+import type { ActionRun } from "./run.js";
+
+interface ConnectorParam {
+  readonly connector: string;
+}
+
+/**
+ * `pause` and `stop`: the hold is recorded FIRST, then Kafka Connect is asked. The reconcile loop drives each
+ * connector to its declared state unless a hold says otherwise, so a pause sent before the hold existed could
+ * be undone by a cycle in between. The hold lasts until `resume`, or until the declaration changes.
+ */
+export function holdAction(state: Hold["state"]) {
+  return async (run: ActionRun): Promise<void> => {
+    const p = await run.params<ConnectorParam>();
+    await run.requireLeader(`connector=${p.connector}`);
+    const connector = await run.find(p.connector);
+    const { client } = await run.connect();
+    const hold: Hold = {
+      state,
+      declarationHash: connector.declarationHash,
+      since: new Date(run.now()).toISOString(),
+    };
+    await run.deps.setHold(run.hook, connector.declared, hold);
+    try {
+      if (state === "paused") await client.pause(connector.name, run.call);
+      else await client.stop(connector.name, run.call);
+    } catch (error) {
+      if (!isKafkaConnectError(error)) throw error;
+      throw new ActionFailure(
+        `${kafkaConnectLine(error)} (the hold is recorded: the charm ${state === "paused" ? "pauses" : "stops"} ${connector.declared} once Kafka Connect answers; run resume to cancel)`,
+      );
+    }
+    await report(
+      run,
+      connector,
+      KAFKA_STATE[state],
+      `held ${state} until resume or a change of its declaration`,
+    );
+  };
+}
+
+/**
+ * `resume`: clears the hold, then resumes. A connector declared paused or stopped is not resumed: the charm
+ * would put it back at once; its declared state says what it should be.
+ */
+export async function resume(run: ActionRun): Promise<void> {
+  const p = await run.params<ConnectorParam>();
+  await run.requireLeader(`connector=${p.connector}`);
+  const connector = await run.find(p.connector);
+  const { client } = await run.connect();
+  const holds = await run.deps.holds(run.hook);
+  const hadHold = holds[connector.declared] !== undefined;
+  await run.deps.setHold(run.hook, connector.declared, null);
+  const cleared = hadHold ? "hold cleared" : "no hold";
+  if (connector.state !== "running") {
+    await report(
+      run,
+      connector,
+      KAFKA_STATE[connector.state],
+      `${cleared}; it is declared ${connector.state}, so the charm keeps it ${KAFKA_STATE[connector.state]} (set its state to running in the connectors option to run it)`,
+      false,
+    );
+    return;
+  }
+  await client.resume(connector.name, run.call);
+  await report(run, connector, "RUNNING", cleared);
+}
+
+async function report(
+  run: ActionRun,
+  connector: DesiredConnector,
+  expected: string,
+  note: string,
+  wait = true,
+): Promise<void> {
+  const { client } = await run.connect();
+  const after = wait
+    ? await run.pollStatus(client, connector.name, (s) => s.connector.state === expected)
+    : { settled: true, ...(await currentStatus(run, connector)) };
+  const summary = after.status ? summarize(after.status, secretValues([connector])) : undefined;
+  const state = summary ? describeSummary(summary) : "no status yet";
+  await run.action.set({
+    connector: connector.declared,
+    state: summary?.state ?? "UNKNOWN",
+    ...(summary ? { tasks: `${summary.running}/${summary.total}` } : {}),
+    message: `${connector.declared}: ${state}${after.settled ? "" : ` (not yet ${expected})`}; ${note}`,
+  });
+}
+
+async function currentStatus(run: ActionRun, connector: DesiredConnector) {
+  const { client } = await run.connect();
+  try {
+    return { status: await client.status(connector.name, run.call) };
+  } catch (error) {
+    if (isKafkaConnectError(error, "not-found")) return {};
+    throw error;
+  }
+}
