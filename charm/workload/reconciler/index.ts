@@ -1,0 +1,120 @@
+import type { RestartHistory } from "../../common/desired-state.js";
+import type { Owner } from "../../common/names.js";
+import type { Reconcile, ReconcileInput, ReconcileResult } from "../../common/reconcile-api.js";
+import type { ConnectorObservation, ErrorReport } from "../../common/snapshot.js";
+import { execute } from "./executor.js";
+import { observeOwn, type RequestCounter, workerVersion } from "./observe.js";
+import { effectiveState, plan } from "./planner.js";
+import { errorReport, maskerFor } from "./report.js";
+
+/**
+ * One reconcile cycle: observe (one listing; `GET /` once per client), plan (pure), execute. It never throws
+ * for Kafka Connect's sake: a cycle that cannot reach it returns a cycle-level error and marks every declared
+ * connector UNKNOWN, so the loop keeps going and the status says why. See docs/integrator-reconciler.md.
+ */
+export const reconcile: Reconcile = async (input) => {
+  const { desired, client, signal } = input;
+  const mask = maskerFor(desired);
+  const counter: RequestCounter = { requests: 0 };
+  const call = signal ? { signal } : {};
+  if (desired.kafkaConnect === undefined) {
+    const error = { kind: "not-configured", message: "no Kafka Connect access in the desired state" };
+    return unknownCycle(input, counter, error);
+  }
+  const owner: Owner = {
+    app: desired.app,
+    relation: desired.kafkaConnect.relation,
+    modelUuid: desired.modelUuid,
+  };
+
+  let observed: Awaited<ReturnType<typeof observeOwn>>;
+  try {
+    observed = await observeOwn(client, owner, counter, call);
+  } catch (error) {
+    return unknownCycle(input, counter, errorReport(error, mask));
+  }
+  const errors: (ErrorReport & { connector?: string })[] = [];
+  let version: string | undefined;
+  try {
+    version = await workerVersion(client, counter, call);
+  } catch (error) {
+    // Not fatal: the plan assumes a current worker and the executor falls back where one proves older.
+    errors.push(errorReport(error, mask));
+  }
+
+  const planned = plan({
+    connectors: desired.connectors,
+    holds: desired.holds,
+    observed,
+    history: input.history,
+    now: input.now(),
+    policy: desired.restartPolicy,
+    workerVersion: version,
+    mask,
+  });
+  const outcome = await execute({
+    client,
+    actions: planned.actions,
+    counter,
+    mask,
+    ...(input.mayAct ? { mayAct: input.mayAct } : {}),
+    ...(signal ? { signal } : {}),
+  });
+
+  const history: RestartHistory = { ...planned.history };
+  for (const action of outcome.restartsNotMade) {
+    if (action.kind !== "restart") continue;
+    if (action.previous === undefined) delete history[action.name];
+    else history[action.name] = action.previous;
+  }
+  const created = new Set(outcome.created);
+  const failures = new Map<string, ErrorReport>();
+  for (const { connector, kind, message } of outcome.errors) {
+    if (connector !== undefined && !failures.has(connector)) failures.set(connector, { kind, message });
+  }
+  const observations = planned.observations.map((o): ConnectorObservation => {
+    const error = failures.get(o.name) ?? o.error;
+    // Just created: on Kafka Connect, not yet placed (what the worker itself reports until it is).
+    const state = created.has(o.name) ? "UNASSIGNED" : o.state;
+    return { ...o, state, ...(error ? { error } : {}) };
+  });
+
+  return {
+    observations,
+    history,
+    deleted: outcome.deleted,
+    requests: counter.requests,
+    restarts: outcome.restarts,
+    errors: [...errors, ...planned.notes, ...outcome.errors],
+    ...(version === undefined ? {} : { workerVersion: version }),
+  } satisfies ReconcileResult;
+};
+
+/** A cycle that could not observe: every declared connector UNKNOWN, the history untouched. */
+function unknownCycle(input: ReconcileInput, counter: RequestCounter, error: ErrorReport): ReconcileResult {
+  const { desired } = input;
+  return {
+    observations: desired.connectors.map((c) => {
+      const { state, held } = effectiveState(c, desired.holds);
+      return {
+        declared: c.declared,
+        name: c.name,
+        desired: state,
+        ...(held ? { held } : {}),
+        state: "UNKNOWN",
+        tasks: [],
+      };
+    }),
+    history: input.history,
+    deleted: [],
+    requests: counter.requests,
+    restarts: {},
+    errors: [error],
+  };
+}
+
+export { execute } from "./executor.js";
+export { observeOwn, workerVersion } from "./observe.js";
+export { changedKeys, effectiveState, plan, storedForm, transition } from "./planner.js";
+export { maskerFor } from "./report.js";
+export { backoffMs, decideRestart, healthOf } from "./restart-policy.js";

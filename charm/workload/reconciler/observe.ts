@@ -1,0 +1,68 @@
+import type {
+  CallOptions,
+  ConnectorStateInfo,
+  KafkaConnectClient,
+} from "../../../lib/kafka-connect/index.js";
+import { declaredNameOf, type Owner } from "../../common/names.js";
+
+/**
+ * What Kafka Connect holds of ours, in ONE request: `GET /connectors?expand=info&expand=status` carries every
+ * connector's stored config and status (Strimzi reads config and status per connector; autoconnector every 5 s
+ * per connector). Only names `declaredNameOf` recognises for this owner are kept: another application's
+ * connectors on the same cluster are never looked at again, let alone touched.
+ */
+
+export interface ObservedConnector {
+  /** The name on Kafka Connect. */
+  readonly name: string;
+  readonly declared: string;
+  /** The config as Kafka stores it (absent if the worker left it out of the answer). */
+  readonly config?: Readonly<Record<string, string>>;
+  /** Absent while the worker has no status for it (just created, not yet placed). */
+  readonly status?: ConnectorStateInfo;
+}
+
+/** Counts the REST calls a cycle makes (one per client call; the client's own retries are its business). */
+export interface RequestCounter {
+  requests: number;
+}
+
+/** Our connectors on Kafka Connect, by name. Throws the client's KafkaConnectError when it cannot list them. */
+export async function observeOwn(
+  client: KafkaConnectClient,
+  owner: Owner,
+  counter: RequestCounter,
+  call: CallOptions = {},
+): Promise<Map<string, ObservedConnector>> {
+  counter.requests += 1;
+  const listing = await client.listConnectors({ ...call, expand: ["info", "status"] });
+  const own = new Map<string, ObservedConnector>();
+  for (const [name, entry] of Object.entries(listing)) {
+    const declared = declaredNameOf(name, owner);
+    if (declared === undefined) continue;
+    own.set(name, {
+      name,
+      declared,
+      ...(entry.info ? { config: entry.info.config } : {}),
+      ...(entry.status ? { status: entry.status } : {}),
+    });
+  }
+  return own;
+}
+
+/** Worker versions by client: `GET /` once per client (a new client, e.g. after rotation, reads it again). */
+const versions = new WeakMap<KafkaConnectClient, string>();
+
+/** The worker's version (`GET /`), read once per client; throws the client's error when it cannot be read. */
+export async function workerVersion(
+  client: KafkaConnectClient,
+  counter: RequestCounter,
+  call: CallOptions = {},
+): Promise<string> {
+  const known = versions.get(client);
+  if (known !== undefined) return known;
+  counter.requests += 1;
+  const { version } = await client.serverInfo(call);
+  versions.set(client, version);
+  return version;
+}
