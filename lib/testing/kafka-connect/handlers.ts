@@ -29,6 +29,7 @@ import {
   type TargetState,
   taskState,
 } from "./state.js";
+import { encodePath, storedConnectorName } from "./uri.js";
 import { supports } from "./versions.js";
 
 /**
@@ -124,7 +125,7 @@ function checkName(name: string, config: Record<string, string>): void {
 /** `Location` of a created connector: relative `/connectors/{name}` resolved against the request's base URI. */
 function location(ctx: Ctx, name: string): string {
   const host = ctx.req.headers.host ?? `127.0.0.1:${ctx.w.port}`;
-  return `${ctx.req.scheme}://${host}/connectors/${encodeURI(name).replace(/[?#]/g, encodeURIComponent)}`;
+  return `${ctx.req.scheme}://${host}/connectors/${encodePath(name)}`;
 }
 
 /** The class Jackson binds `POST /connectors` to (its @JsonCreator: name, config, and initial_state since 3.7). */
@@ -184,9 +185,14 @@ export const createConnector: Handler = async (ctx) => {
   validateForWrite(ctx, config);
   guardRebalance(ctx);
   const reply = await onLeader(ctx, () => {
+    // The herder checks the name as sent, but the config topic keys the connector by its name's Java UTF-8
+    // bytes: a lone surrogate is stored as `?` (and overwrites a connector of that name, as Kafka's does).
     if (ctx.engine.connectors.has(name)) throw new RestError(409, MSG.alreadyExists(name));
-    const rec = ctx.engine.create(name, config, validateForWrite(ctx, config), target);
-    return ok(connectorInfo(rec), 201);
+    const plugin = validateForWrite(ctx, config);
+    const stored = ctx.engine.connectors.get(storedConnectorName(name));
+    if (stored) ctx.engine.updateConfig(stored, config, plugin);
+    const rec = stored ?? ctx.engine.create(storedConnectorName(name), config, plugin, target);
+    return ok({ ...connectorInfo(rec), name, tasks: [] }, 201);
   });
   return reply.status === 201 ? { ...reply, headers: { location: location(ctx, name) } } : reply;
 };

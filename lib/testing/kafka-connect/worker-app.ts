@@ -32,6 +32,7 @@ import {
 } from "./handlers.js";
 import { getLogger, listLoggers, putLogger } from "./loggers.js";
 import type { Handler, Incoming, Reply } from "./rest.js";
+import { decodePathSegment } from "./uri.js";
 import { atLeast, type Feature, supports } from "./versions.js";
 
 export type { Incoming, Reply } from "./rest.js";
@@ -123,13 +124,7 @@ function segmentsOf(path: string): string[] {
   return path
     .split("/")
     .filter(Boolean)
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    });
+    .map((s) => decodePathSegment(s) ?? s);
 }
 
 function matchPath(template: string[], segments: string[]): Record<string, string> | undefined {
@@ -187,16 +182,47 @@ export async function handleRequest(engine: ClusterEngine, w: WorkerRuntime, req
 }
 
 /**
+ * The largest request body a worker reads. Kafka Connect sets no limit (its Jetty has no SizeLimitHandler, and
+ * Jackson reads whatever comes); this one is the emulator's own, so that no request can grow the process.
+ */
+export const MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024;
+
+/** Jetty 12's SizeLimitHandler wording, in the emulator's JSON error body. */
+const tooLarge = (size: number): Reply => ({
+  status: 413,
+  body: errorBody(413, `Request body is too large: ${size}>${MAX_REQUEST_BODY_BYTES}`),
+  headers: { connection: "close" },
+});
+
+/**
  * The HTTP side of a worker: express as plumbing, every request handed to `serve`. A null reply is a request
- * the worker dropped: its connection is cut.
+ * the worker dropped: its connection is cut. A body past MAX_REQUEST_BODY_BYTES (declared or counted) is
+ * answered 413 before anything else, authentication included, and is not read further: the connection closes.
  */
 export function createWorkerApp(serve: (incoming: Incoming) => Promise<Reply | null>): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
   app.use((req, res) => {
+    const refuse = (size: number) => {
+      req.removeAllListeners("data");
+      req.removeAllListeners("end");
+      req.pause();
+      // Connection: close makes Node end the socket once the 413 is out, instead of draining the body.
+      send(res, tooLarge(size));
+    };
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > MAX_REQUEST_BODY_BYTES) {
+      refuse(declared);
+      return;
+    }
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST_BODY_BYTES) refuse(size);
+      else chunks.push(c);
+    });
     req.on("error", () => res.destroy());
     req.on("end", () => {
       const url = req.originalUrl;
