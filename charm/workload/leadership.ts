@@ -1,0 +1,103 @@
+import { LEADERSHIP_LEASE_MS } from "../common/workload-api.js";
+import { execBounded } from "./exec.js";
+
+/** Asks Juju whether `unit` leads now. Throws when it cannot tell (juju-exec missing, timed out, …). */
+export type LeadershipCheck = (unit: string) => Promise<boolean>;
+
+export const JUJU_EXEC = "/usr/bin/juju-exec";
+const UNIT_NAME = /^[a-z][a-z0-9-]*\/[0-9]+$/;
+
+export function assertUnitName(unit: string): void {
+  if (!UNIT_NAME.test(unit)) throw new Error(`not a Juju unit name: ${JSON.stringify(unit.slice(0, 80))}`);
+}
+
+/** Production: `juju-exec -u <unit> is-leader --format=json`, bounded in time and output. */
+export function jujuExecLeadership(options: { jujuExec?: string; timeoutMs?: number } = {}): LeadershipCheck {
+  const file = options.jujuExec ?? JUJU_EXEC;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return async (unit) => {
+    assertUnitName(unit);
+    const r = await execBounded(file, ["-u", unit, "is-leader", "--format=json"], {
+      timeoutMs,
+      maxOutputBytes: 4096,
+    });
+    if (r.timedOut) throw new Error(`is-leader gave no answer within ${timeoutMs} ms`);
+    if (r.code !== 0) throw new Error(`is-leader failed (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`);
+    const answer = r.stdout.trim();
+    if (answer === "true") return true;
+    if (answer === "false") return false;
+    throw new Error(`is-leader answered ${JSON.stringify(answer.slice(0, 40))}`);
+  };
+}
+
+/**
+ * Juju guarantees leadership for 30 s after is-leader answered true, and has no "deposed" hook. So the
+ * workload acts only within a lease it confirmed itself: the lease starts when the question was ASKED (the
+ * answer may come late), is renewed once half of it has passed, and `mayAct` answers false once it has run
+ * out: a deposed leader stops writing to Kafka Connect within 30 s even if no hook ever runs on it again.
+ */
+export class LeadershipLease {
+  readonly #check: LeadershipCheck;
+  readonly #now: () => number;
+  readonly #leaseMs: number;
+  #confirmedAt: number | undefined;
+  #unit: string | undefined;
+  #pending: Promise<boolean> | undefined;
+  #lastError: string | undefined;
+
+  constructor(check: LeadershipCheck, now: () => number = Date.now, leaseMs = LEADERSHIP_LEASE_MS) {
+    this.#check = check;
+    this.#now = now;
+    this.#leaseMs = leaseMs;
+  }
+
+  /** Why the last confirmation failed, if it did. */
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  /** Within the lease now? Pure bookkeeping: never asks Juju. */
+  holds(): boolean {
+    return this.#confirmedAt !== undefined && this.#now() - this.#confirmedAt < this.#leaseMs;
+  }
+
+  /** Forget the lease (the hook says we are not the leader, or the unit changed). */
+  drop(): void {
+    this.#confirmedAt = undefined;
+  }
+
+  /** Leadership confirmed within the lease, asking Juju when half of it has passed. */
+  async confirm(unit: string): Promise<boolean> {
+    if (unit !== this.#unit) {
+      this.#unit = unit;
+      this.#confirmedAt = undefined;
+    }
+    const age = this.#confirmedAt === undefined ? Number.POSITIVE_INFINITY : this.#now() - this.#confirmedAt;
+    if (age < this.#leaseMs / 2) return true;
+    this.#pending ??= this.#ask(unit).finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  /** For the reconciler before each write: renews when due; false once the lease cannot be renewed. */
+  mayAct = async (): Promise<boolean> => {
+    if (this.#unit === undefined) return false;
+    return this.confirm(this.#unit);
+  };
+
+  async #ask(unit: string): Promise<boolean> {
+    const askedAt = this.#now();
+    try {
+      const leader = await this.#check(unit);
+      this.#lastError = undefined;
+      if (leader) this.#confirmedAt = askedAt;
+      else this.#confirmedAt = undefined;
+      return leader && this.holds();
+    } catch (err) {
+      this.#lastError = err instanceof Error ? err.message : String(err);
+      // An unanswered question does not end a lease already held; it just cannot extend it.
+      return this.holds();
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { parseArgs } from "node:util";
+import { DEFAULT_STATE_DIR, STATE_DIR_ENV } from "../common/workload-api.js";
+import { createLog, describeError, Masker } from "./log.js";
+import { reconcile } from "./reconciler/index.js";
+import { startWorkload } from "./service.js";
+
+/**
+ * The workload service: `node workload.mjs [--state-dir <dir>] [--host <addr>]`, run by systemd on every unit
+ * (Restart=always). SIGTERM/SIGINT stop it cleanly (exit 0); anything uncaught is logged, masked, and exits 1
+ * so systemd restarts it.
+ */
+const USAGE = `usage: workload [--state-dir <dir>] [--host <address>]
+  --state-dir  where desired.json, status.json and history.json live (default $${STATE_DIR_ENV} or ${DEFAULT_STATE_DIR})
+  --host       the plugin server's listen address (default 0.0.0.0)`;
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let values: { "state-dir"?: string; host?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        "state-dir": { type: "string" },
+        host: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`${describeError(err)}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const stateDir = values["state-dir"] ?? env[STATE_DIR_ENV] ?? DEFAULT_STATE_DIR;
+  const masker = new Masker();
+  const log = createLog(masker);
+  const fatal = (what: string) => (err: unknown) => {
+    log.error(`${what}: ${describeError(err)}`);
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal("uncaught exception"));
+  process.on("unhandledRejection", fatal("unhandled rejection"));
+
+  const workload = await startWorkload({
+    stateDir,
+    reconcile,
+    log,
+    masker,
+    listen: { host: values.host ?? "0.0.0.0" },
+  });
+  log.info(`workload started (state in ${stateDir})`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    workload.close().then(
+      () => process.exit(0),
+      (err: unknown) => fatal("stopping failed")(err),
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+await main(process.argv.slice(2));
