@@ -1,0 +1,69 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import * as z from "zod/mini";
+import { ConnectorDesiredState } from "../../common/desired-state.js";
+import { readBoundedFile, writeFileAtomic } from "../../common/files.js";
+import { type ParsedConnectors, parseConnectorsText } from "./connectors.js";
+
+/**
+ * The parsed `connectors` option, cached in the state dir by the sha256 of its text: the YAML parser is
+ * imported only when the text changed, so ordinary hooks (update-status, relation-changed) load none.
+ */
+
+export const PARSE_CACHE_FILE = "connectors.parsed.json";
+
+const Cached = z.strictObject({
+  sha256: z.string(),
+  result: z.union([
+    z.strictObject({
+      ok: z.literal(true),
+      declarations: z.array(
+        z.strictObject({
+          declared: z.string(),
+          className: z.string(),
+          tasksMax: z.int().check(z.positive()),
+          config: z.record(z.string(), z.string()),
+          state: ConnectorDesiredState,
+          declarationHash: z.string(),
+        }),
+      ),
+    }),
+    z.strictObject({
+      ok: z.literal(false),
+      problems: z.array(z.strictObject({ key: z.string(), message: z.string() })),
+    }),
+  ]),
+});
+
+export function textSha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The declarations for this text; `parsedNow` says whether the YAML parser had to run. */
+export async function declarationsFor(
+  text: string,
+  stateDir: string,
+): Promise<{ parsed: ParsedConnectors; parsedNow: boolean }> {
+  const sha256 = textSha256(text);
+  const path = join(stateDir, PARSE_CACHE_FILE);
+  const cached = await readBoundedFile(path).catch(() => undefined);
+  if (cached !== undefined) {
+    try {
+      const hit = Cached.safeParse(JSON.parse(cached));
+      if (hit.success && hit.data.sha256 === sha256) return { parsed: hit.data.result, parsedNow: false };
+    } catch {
+      // A torn or foreign cache file is ignored and rewritten.
+    }
+  }
+  const parsed =
+    text.trim() === "" ? parseConnectorsText(text, NO_YAML) : parseConnectorsText(text, await import("yaml"));
+  await writeFileAtomic(path, JSON.stringify({ sha256, result: parsed }));
+  return { parsed, parsedNow: true };
+}
+
+/** An empty option needs no parser. */
+const NO_YAML = {
+  parse(): unknown {
+    return null;
+  },
+};

@@ -1,0 +1,131 @@
+import { join } from "node:path";
+import * as z from "zod/mini";
+import {
+  DesiredConnector,
+  DesiredState,
+  type Hold,
+  type KafkaConnectAccess,
+  type PluginServing,
+  type RestartHistory,
+} from "../common/desired-state.js";
+import { DESIRED_FILE, readBoundedFile, SNAPSHOT_FILE, writeFileAtomic } from "../common/files.js";
+import { StatusSnapshot } from "../common/snapshot.js";
+import { canonicalJson } from "./peers.js";
+
+/**
+ * The desired state a hook hands the workload: built from what the hook computed (pure), written atomically
+ * and 0600 (it holds credentials), its generation raised only when the content changed.
+ */
+
+export type DesiredBody = Omit<DesiredState, "generation" | "writtenAt">;
+
+/** The last good resolved connectors, kept on every unit so a config typo never empties the declaration. */
+export const LAST_GOOD_FILE = "connectors.last-good.json";
+
+export async function readDesired(stateDir: string): Promise<DesiredState | undefined> {
+  return readJson(join(stateDir, DESIRED_FILE), DesiredState);
+}
+
+export async function readSnapshot(stateDir: string): Promise<StatusSnapshot | undefined> {
+  return readJson(join(stateDir, SNAPSHOT_FILE), StatusSnapshot);
+}
+
+async function readJson<T>(path: string, schema: z.ZodMiniType<T>): Promise<T | undefined> {
+  try {
+    const text = await readBoundedFile(path);
+    if (text === undefined) return undefined;
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const LastGood = z.strictObject({
+  /** sha256 of the `connectors` text these were resolved from. */
+  textSha: z.string(),
+  /** The owner suffix the names were made with (a new relation means new names). */
+  suffix: z.string(),
+  connectors: z.array(DesiredConnector),
+});
+export type LastGood = z.infer<typeof LastGood>;
+
+export async function readLastGood(stateDir: string): Promise<LastGood | undefined> {
+  return readJson(join(stateDir, LAST_GOOD_FILE), LastGood);
+}
+
+export async function writeLastGood(stateDir: string, lastGood: LastGood): Promise<void> {
+  const path = join(stateDir, LAST_GOOD_FILE);
+  const text = JSON.stringify(lastGood);
+  const current = await readBoundedFile(path).catch(() => undefined);
+  if (current !== text) await writeFileAtomic(path, text);
+}
+
+export interface DesiredInput {
+  readonly unit: string;
+  readonly app: string;
+  readonly modelUuid: string;
+  readonly charmDir: string;
+  readonly port: number;
+  readonly plugin: PluginServing;
+  readonly leader: boolean;
+  /** The relation's access, when ready; only the leader's desired state carries it. */
+  readonly access?: KafkaConnectAccess;
+  /**
+   * The connectors to keep, or undefined when there is no good declaration at all (then the workload is not
+   * given Kafka Connect access: with nothing trustworthy to converge to, it must not delete anything).
+   */
+  readonly connectors: readonly DesiredConnector[] | undefined;
+  readonly holds: Readonly<Record<string, Hold>>;
+  readonly restartPolicy: DesiredState["restartPolicy"];
+  readonly reconcileIntervalMs: number;
+  readonly history: RestartHistory;
+}
+
+/** Only the leader with a ready connection and a good declaration gets Kafka Connect access and connectors. */
+export function buildDesired(input: DesiredInput): DesiredBody {
+  const acting = input.leader && input.access !== undefined && input.connectors !== undefined;
+  return {
+    version: 1,
+    unit: input.unit,
+    app: input.app,
+    modelUuid: input.modelUuid,
+    charmDir: input.charmDir,
+    port: input.port,
+    plugin: input.plugin,
+    leader: input.leader,
+    ...(acting ? { kafkaConnect: input.access } : {}),
+    connectors: acting ? [...input.connectors!] : [],
+    holds: acting ? { ...input.holds } : {},
+    restartPolicy: input.restartPolicy,
+    reconcileIntervalMs: input.reconcileIntervalMs,
+    history: input.history,
+  };
+}
+
+function sameBody(a: DesiredBody, b: DesiredState): boolean {
+  const { generation: _g, writtenAt: _w, ...rest } = b;
+  return canonicalJson(a) === canonicalJson(rest);
+}
+
+/**
+ * Writes the desired state if its content differs from what is on disk; the generation goes up by one with
+ * each such write. Returns what is now in force.
+ */
+export async function writeDesired(
+  stateDir: string,
+  body: DesiredBody,
+  now: () => number,
+  previous?: DesiredState,
+): Promise<{ desired: DesiredState; changed: boolean }> {
+  const current = previous ?? (await readDesired(stateDir));
+  if (current && sameBody(body, current)) return { desired: current, changed: false };
+  const desired: DesiredState = {
+    ...body,
+    generation: (current?.generation ?? 0) + 1,
+    writtenAt: new Date(now()).toISOString(),
+  };
+  DesiredState.parse(desired);
+  await writeFileAtomic(join(stateDir, DESIRED_FILE), JSON.stringify(desired));
+  return { desired, changed: true };
+}

@@ -1,0 +1,32 @@
+import { join } from "node:path";
+import * as z from "zod/mini";
+import { readBoundedFile, writeFileAtomic } from "../common/files.js";
+
+/**
+ * What this unit's hooks remember between runs, in the state dir: which plugin-url it verified and published
+ * and which port it opened, so steady-state hooks skip the probe, the address lookup and port calls.
+ */
+
+export const HOOK_STATE_FILE = "hook-state.json";
+
+const HookState = z.strictObject({
+  /** Key of the last verified publication: relation, port, sha512. */
+  published: z.optional(z.string()),
+  openedPort: z.optional(z.int()),
+});
+export type HookState = z.infer<typeof HookState>;
+
+export async function readHookState(stateDir: string): Promise<HookState> {
+  try {
+    const text = await readBoundedFile(join(stateDir, HOOK_STATE_FILE), 64 * 1024);
+    const parsed = text === undefined ? undefined : HookState.safeParse(JSON.parse(text));
+    return parsed?.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
+export async function writeHookState(stateDir: string, before: HookState, after: HookState): Promise<void> {
+  if (JSON.stringify(before) === JSON.stringify(after)) return;
+  await writeFileAtomic(join(stateDir, HOOK_STATE_FILE), JSON.stringify(after));
+}

@@ -1,0 +1,174 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open, rename, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import * as z from "zod/mini";
+import { withSha512Fragment } from "../../lib/connect-client/plugin-fetcher/url.js";
+import { readBoundedFile, writeFileAtomic } from "../common/files.js";
+import { PLUGIN_PATH } from "../common/workload-api.js";
+
+/**
+ * The `connect-plugin` resource → the copy the workload serves (`<stateDir>/plugin.tar`), with its sha512 and
+ * size computed while it streams; and the plugin URL this unit publishes once its server proves it serves it.
+ */
+
+export const PLUGIN_COPY_FILE = "plugin.tar";
+const COPY_CACHE_FILE = "plugin.copied.json";
+/** Larger resources are refused: no connector plugin is this big, and the copy must fit the state dir. */
+export const MAX_PLUGIN_BYTES = 4 * 1024 ** 3;
+/** `tar --files-from /dev/null`: two zero blocks padded to a 10240-byte record; Charmhub's placeholder. */
+export const EMPTY_TAR_BYTES = 10_240;
+
+export const MISSING_RESOURCE_MESSAGE =
+  "resource connect-plugin is missing: attach it, or set plugin-mode to not-required";
+
+export type PluginCopy =
+  | { readonly state: "ready"; readonly path: string; readonly sha512: string; readonly size: number }
+  | { readonly state: "missing"; readonly why: string }
+  | { readonly state: "too-big"; readonly size: number };
+
+const CopyStamp = z.strictObject({
+  source: z.string(),
+  size: z.number(),
+  mtimeMs: z.number(),
+  sha512: z.string().check(z.regex(/^[0-9a-f]{128}$/)),
+});
+type CopyStamp = z.infer<typeof CopyStamp>;
+
+/** True for what counts as "not attached": an empty file, or an all-zero 10240-byte tar. */
+export async function isPlaceholder(path: string, size: number): Promise<boolean> {
+  if (size === 0) return true;
+  if (size !== EMPTY_TAR_BYTES) return false;
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(EMPTY_TAR_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, EMPTY_TAR_BYTES, 0);
+    return buf.subarray(0, bytesRead).every((b) => b === 0);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Copies the resource at `source` into the state dir unless the same file (path, size, mtime) was copied
+ * already. The copy is written to a temp file and renamed, so the server never serves half a file.
+ */
+export async function ensurePluginCopy(
+  source: string,
+  stateDir: string,
+  maxBytes = MAX_PLUGIN_BYTES,
+): Promise<PluginCopy> {
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(source);
+  } catch {
+    return { state: "missing", why: "the resource file is not there" };
+  }
+  if (!st.isFile()) return { state: "missing", why: "the resource is not a file" };
+  if (st.size > maxBytes) return { state: "too-big", size: st.size };
+  if (await isPlaceholder(source, st.size)) {
+    return {
+      state: "missing",
+      why: st.size === 0 ? "the resource is empty" : "the resource is the empty placeholder tar",
+    };
+  }
+  const dest = join(stateDir, PLUGIN_COPY_FILE);
+  const stampPath = join(stateDir, COPY_CACHE_FILE);
+  const stamp = await readStamp(stampPath);
+  if (stamp && stamp.source === source && stamp.size === st.size && stamp.mtimeMs === st.mtimeMs) {
+    const copied = await stat(dest).catch(() => undefined);
+    if (copied?.size === st.size) return { state: "ready", path: dest, sha512: stamp.sha512, size: st.size };
+  }
+  const sha512 = await copyHashing(source, dest, maxBytes);
+  if (sha512 === undefined) return { state: "too-big", size: st.size };
+  const next: CopyStamp = { source, size: st.size, mtimeMs: st.mtimeMs, sha512 };
+  await writeFileAtomic(stampPath, JSON.stringify(next));
+  return { state: "ready", path: dest, sha512, size: st.size };
+}
+
+async function readStamp(path: string): Promise<CopyStamp | undefined> {
+  try {
+    const text = await readBoundedFile(path, 64 * 1024);
+    const parsed = text === undefined ? undefined : CopyStamp.safeParse(JSON.parse(text));
+    return parsed?.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Streams source → a temp file next to dest, hashing on the way; undefined if it grew past the bound. */
+async function copyHashing(source: string, dest: string, maxBytes: number): Promise<string | undefined> {
+  const tmp = `${dest}.${process.pid}.partial`;
+  const hash = createHash("sha512");
+  const out = await open(tmp, "w", 0o644);
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(source, { highWaterMark: 1024 * 1024 })) {
+      const buf = chunk as Buffer;
+      bytes += buf.length;
+      if (bytes > maxBytes) {
+        await out.close();
+        await unlink(tmp).catch(() => undefined);
+        return undefined;
+      }
+      hash.update(buf);
+      await out.write(buf);
+    }
+    await out.sync();
+  } catch (err) {
+    await out.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await out.close();
+  await rename(tmp, dest);
+  return hash.digest("hex");
+}
+
+/** What this unit's plugin server answered to HEAD. */
+export interface ProbeResult {
+  /** 0 when nothing answered (refused, timed out). */
+  readonly status: number;
+  readonly reprDigest?: string;
+}
+
+/** `Repr-Digest` a server must send for a tarball with this sha512 (RFC 9530). */
+export function expectedReprDigest(sha512hex: string): string {
+  return `sha-512=:${Buffer.from(sha512hex, "hex").toString("base64")}:`;
+}
+
+/** True when the probe proves the server serves exactly this tarball. */
+export function servesTarball(probe: ProbeResult, sha512hex: string): boolean {
+  if (probe.status !== 200 || !probe.reprDigest) return false;
+  const want = expectedReprDigest(sha512hex);
+  return probe.reprDigest.split(",").some((member) => member.trim().split(";")[0] === want);
+}
+
+/** HEAD 127.0.0.1:<port>/api/v1/plugin, bounded in time; never throws. */
+export async function probePluginServer(port: number, timeoutMs = 2_000): Promise<ProbeResult> {
+  const { request } = await import("node:http");
+  return new Promise((resolve) => {
+    const req = request(
+      { host: "127.0.0.1", port, path: PLUGIN_PATH, method: "HEAD", timeout: timeoutMs, agent: false },
+      (res) => {
+        const digest = res.headers["repr-digest"];
+        res.resume();
+        resolve({
+          status: res.statusCode ?? 0,
+          ...(typeof digest === "string" ? { reprDigest: digest } : {}),
+        });
+      },
+    );
+    const timer = setTimeout(() => req.destroy(new Error("probe timed out")), timeoutMs);
+    req.on("close", () => clearTimeout(timer));
+    req.on("timeout", () => req.destroy(new Error("probe timed out")));
+    req.on("error", () => resolve({ status: 0 }));
+    req.end();
+  });
+}
+
+/** `http://<address>:<port>/api/v1/plugin#sha512=<hex>` (IPv6 addresses in brackets). */
+export function pluginUrlFor(address: string, port: number, sha512hex: string): string {
+  const host = address.includes(":") && !address.startsWith("[") ? `[${address}]` : address;
+  return withSha512Fragment(`http://${host}:${port}${PLUGIN_PATH}`, sha512hex);
+}
