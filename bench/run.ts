@@ -1,3 +1,4 @@
+import { benchIntegratorReconcile } from "./integrator-reconcile.js";
 import { benchJujuHooks, type Result } from "./juju-hooks.js";
 import { benchKafkaConnect } from "./kafka-connect.js";
 
@@ -8,6 +9,7 @@ import { benchKafkaConnect } from "./kafka-connect.js";
 const suites: [string, () => Promise<Result[]>][] = [
   ["Juju runtime and test kit", benchJujuHooks],
   ["Kafka Connect client against the emulator", benchKafkaConnect],
+  ["Integrator reconciler against the emulator", benchIntegratorReconcile],
 ];
 
 let failed = 0;
