@@ -5,16 +5,12 @@
  * tested in-process; this file's main only wires the process to it.
  */
 import { realpathSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  compileJsonSchema,
-  isRelationInterfaceSchema,
-  type JsonSchemaValidator,
-  SchemaError,
-} from "./wire/ajv.js";
+import { readFileBounded, readStreamBounded } from "./cli-read.js";
+import { isRelationInterfaceSchema, SchemaError } from "./wire/ajv.js";
 import { decodeProviderBag, decodeRequirerBag, type Problem } from "./wire/decode.js";
+import { decodeInput, MAX_INPUT_BYTES } from "./wire/document.js";
 import {
   classifyEntry,
   type EntryKind,
@@ -25,9 +21,14 @@ import {
   type RelatedUnitBag,
 } from "./wire/input.js";
 import type { ConnectClientRole } from "./wire/keys.js";
+import {
+  DEFAULT_SCHEMA_TIMEOUT_MS,
+  startSchemaChecker,
+  type TimedSchemaChecker,
+} from "./wire/schema-worker.js";
 
-export const USAGE = `Usage: connect-client validate [--role provider|requirer] [--endpoint NAME] [--schema FILE] [--json]
-                               [FILE|-]...
+export const USAGE = `Usage: connect-client validate [--role provider|requirer] [--endpoint NAME] [--schema FILE]
+                               [--schema-timeout SECONDS] [--json] [FILE|-]...
 
 Checks connect_client v0 databags. Each input (a file, or - for stdin; stdin when none is given) is
 a JSON object or YAML mapping (one application databag), or relation-info as \`juju show-unit\`
@@ -40,19 +41,27 @@ Options:
   --endpoint NAME           check the relation-info entries of this endpoint only
   --schema FILE             check against this JSON Schema instead (draft-07, 2019-09 or 2020-12); a
                             charm-relation-interfaces schema (top-level app/unit) gets {app, unit}
+  --schema-timeout SECONDS  stop a --schema check that runs longer than this (default ${DEFAULT_SCHEMA_TIMEOUT_MS / 1000});
+                            a backtracking pattern could otherwise run for hours
   --json                    print {valid, role, problems, warnings, ...} (an array for several databags)
   -h, --help                print this help
 
+Inputs and schemas are UTF-8, at most ${MAX_INPUT_BYTES / (1024 * 1024)} MiB each, nested at most 64 levels, without duplicate keys.
+
 Exit status: 0 all valid, 1 some databag invalid, 2 usage error (bad flag, unreadable input or schema,
-no connect_client databag found).
+a schema check past its time limit, no connect_client databag found).
 `;
+
+/** Bytes are decoded as UTF-8 (and refused when they are not); a string is taken as already decoded. */
+export type InputText = string | Uint8Array;
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  readonly readStdin: () => Promise<string>;
-  /** Defaults to reading the file system. */
-  readonly readFile?: (path: string) => Promise<string>;
+  /** Reads standard input, at most `maxBytes` of it (the limit is checked again on what comes back). */
+  readonly readStdin: (maxBytes: number) => Promise<InputText>;
+  /** Defaults to reading the file system, at most `maxBytes`. */
+  readonly readFile?: (path: string, maxBytes: number) => Promise<InputText>;
 }
 
 /** One checked databag, as `--json` prints it. */
@@ -125,20 +134,34 @@ async function validateCommand(args: readonly string[], io: CliIo): Promise<numb
   const sources = positionals.length > 0 ? positionals : ["-"];
   if (sources.filter((s) => s === "-").length > 1) throw new UsageError("stdin (-) can be read only once");
 
-  const read = io.readFile ?? ((path: string) => readFile(path, "utf8"));
-  const schema = values.schema === undefined ? undefined : await loadSchema(values.schema, read);
+  const timeoutMs = schemaTimeoutMs(values["schema-timeout"]);
+  const read = io.readFile ?? readFileBounded;
   const inputs: { source: string; bags: InputBag[] }[] = [];
   for (const source of sources) {
-    const text = source === "-" ? await io.readStdin() : await readInput(source, read);
     const name = source === "-" ? "<stdin>" : source;
     try {
-      inputs.push({ source: name, bags: parseInputDocument(text) });
+      const bytes = source === "-" ? await io.readStdin(MAX_INPUT_BYTES) : await readInput(source, read);
+      inputs.push({ source: name, bags: parseInputDocument(decodeInput(bytes)) });
     } catch (e) {
       if (e instanceof InputError) throw new InputError(`${name}: ${e.message}`);
       throw e;
     }
   }
+  const schema = values.schema === undefined ? undefined : await loadSchema(values.schema, read, timeoutMs);
+  try {
+    return await checkInputs(inputs, values, role, schema, io);
+  } finally {
+    await schema?.checker.close();
+  }
+}
 
+async function checkInputs(
+  inputs: readonly { source: string; bags: InputBag[] }[],
+  values: ReturnType<typeof parseValidateArgs>["values"],
+  role: ConnectClientRole | undefined,
+  schema: LoadedSchema | undefined,
+  io: CliIo,
+): Promise<number> {
   const results: (ValidationResult | SkippedEntry)[] = [];
   for (const { source, bags } of inputs) {
     for (const chosen of chooseEntries(source, bags, values.endpoint, schema !== undefined)) {
@@ -149,7 +172,7 @@ async function validateCommand(args: readonly string[], io: CliIo): Promise<numb
       }
       const bagRole = role ?? chosen.role ?? inferRole(bag.app);
       if (schema) {
-        results.push(checkWithSchema(source, bag, bagRole ?? null, schema));
+        results.push(await checkWithSchema(source, bag, bagRole ?? null, schema));
       } else if (bagRole === undefined) {
         const where = bag.label ? `${source} ${bag.label}` : source;
         throw new UsageError(
@@ -249,6 +272,7 @@ function parseValidateArgs(args: readonly string[]) {
       role: { type: "string" },
       endpoint: { type: "string" },
       schema: { type: "string" },
+      "schema-timeout": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -257,34 +281,47 @@ function parseValidateArgs(args: readonly string[]) {
   });
 }
 
-async function readInput(path: string, read: (path: string) => Promise<string>): Promise<string> {
+type ReadFile = (path: string, maxBytes: number) => Promise<InputText>;
+
+async function readInput(path: string, read: ReadFile): Promise<InputText> {
   try {
-    return await read(path);
+    return await read(path, MAX_INPUT_BYTES);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
+function schemaTimeoutMs(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_SCHEMA_TIMEOUT_MS;
+  const seconds = /^[0-9]+(?:\.[0-9]+)?$/.test(text) ? Number(text) : Number.NaN;
+  if (!(seconds > 0 && seconds <= 3600)) {
+    throw new UsageError(`--schema-timeout must be a number of seconds from 0.001 to 3600, not "${text}"`);
+  }
+  return Math.max(1, Math.round(seconds * 1000));
+}
+
 interface LoadedSchema {
   path: string;
-  validate: JsonSchemaValidator;
+  checker: TimedSchemaChecker;
   relationInterface: boolean;
 }
 
-async function loadSchema(path: string, read: (path: string) => Promise<string>): Promise<LoadedSchema> {
-  const text = await readInput(path, read).catch((e: Error) => {
+async function loadSchema(path: string, read: ReadFile, timeoutMs: number): Promise<LoadedSchema> {
+  const bytes = await readInput(path, read).catch((e: Error) => {
     throw new SchemaError(`--schema: ${e.message}`);
   });
   let schema: unknown;
   try {
-    schema = JSON.parse(text);
-  } catch {
+    schema = JSON.parse(decodeInput(bytes));
+  } catch (e) {
+    if (e instanceof InputError) throw new SchemaError(`--schema: ${path}: ${e.message}`);
     throw new SchemaError(`--schema: ${path} is not valid JSON`);
   }
   try {
     return {
       path,
-      validate: await compileJsonSchema(schema),
+      checker: await startSchemaChecker(schema, timeoutMs),
       relationInterface: isRelationInterfaceSchema(schema),
     };
   } catch (e) {
@@ -327,14 +364,20 @@ function checkUnitBag(
   };
 }
 
-function checkWithSchema(
+async function checkWithSchema(
   source: string,
   bag: InputBag,
   role: ConnectClientRole | null,
   schema: LoadedSchema,
-): ValidationResult {
+): Promise<ValidationResult> {
   const data = schema.relationInterface ? { app: bag.app, ...(bag.unit ? { unit: bag.unit } : {}) } : bag.app;
-  const problems = schema.validate(data);
+  const what = [source, bag.label].filter(Boolean).join(" ");
+  let problems: Problem[];
+  try {
+    problems = await schema.checker.check(data, what);
+  } catch (e) {
+    throw new SchemaError(`--schema: ${schema.path}: ${(e as Error).message}`);
+  }
   return {
     source,
     ...(bag.label ? { entry: bag.label } : {}),
@@ -358,17 +401,11 @@ function formatResult(r: ValidationResult | SkippedEntry): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 async function main(): Promise<void> {
   process.exitCode = await runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
-    readStdin,
+    readStdin: (maxBytes) => readStreamBounded(process.stdin, maxBytes),
   });
 }
 

@@ -20,7 +20,7 @@ interface AjvValidate {
   (data: unknown): boolean;
   errors?: AjvErrorObject[] | null;
 }
-interface AjvErrorObject {
+export interface AjvErrorObject {
   keyword: string;
   instancePath: string;
   params: Record<string, unknown>;
@@ -28,27 +28,61 @@ interface AjvErrorObject {
 }
 type AjvConstructor = new (opts: object) => AjvLike;
 
-async function newAjv(dialect: string | undefined): Promise<AjvLike> {
-  // `format` is an annotation (2020-12's default, and ajv-formats is not a dependency): not checked, not logged.
-  const opts = { allErrors: true, strict: false, validateFormats: false, logger: false };
-  // No $schema: pydantic v2 (charm-relation-interfaces) writes 2020-12 without saying so.
+/** ajv's options here: `format` is an annotation (2020-12's default; ajv-formats is not a dependency). */
+export const AJV_OPTIONS = Object.freeze({
+  allErrors: true,
+  strict: false,
+  validateFormats: false,
+  logger: false,
+});
+
+/** Which ajv module serves a dialect: its specifier, the class's export name, and an extra meta-schema. */
+export interface AjvFlavour {
+  readonly module: "ajv" | "ajv/dist/2019.js" | "ajv/dist/2020.js";
+  readonly className: "Ajv" | "Ajv2019" | "Ajv2020";
+  readonly metaSchema?: "ajv/dist/refs/json-schema-draft-06.json";
+}
+
+/** The ajv for a schema's `$schema` (none means 2020-12: pydantic v2 writes 2020-12 without saying so). */
+export function ajvFlavour(dialect: string | undefined): AjvFlavour {
   if (dialect === undefined || /\/draft\/2020-12\/schema/.test(dialect)) {
-    return new (ajvClass<AjvConstructor>(await import("ajv/dist/2020.js"), "Ajv2020"))(opts);
+    return { module: "ajv/dist/2020.js", className: "Ajv2020" };
   }
   if (/\/draft\/2019-09\/schema/.test(dialect)) {
-    return new (ajvClass<AjvConstructor>(await import("ajv/dist/2019.js"), "Ajv2019"))(opts);
+    return { module: "ajv/dist/2019.js", className: "Ajv2019" };
   }
   if (/\/draft-0[67]\/schema/.test(dialect)) {
-    const ajv = new (ajvClass<AjvConstructor>(await import("ajv"), "Ajv"))(opts);
-    if (dialect.includes("draft-06")) {
-      const { createRequire } = await import("node:module");
-      ajv.addMetaSchema(createRequire(import.meta.url)("ajv/dist/refs/json-schema-draft-06.json") as object);
-    }
-    return ajv;
+    return dialect.includes("draft-06")
+      ? { module: "ajv", className: "Ajv", metaSchema: "ajv/dist/refs/json-schema-draft-06.json" }
+      : { module: "ajv", className: "Ajv" };
   }
   throw new SchemaError(
     `unsupported JSON Schema dialect ${JSON.stringify(dialect)}: use draft-07, 2019-09 or 2020-12`,
   );
+}
+
+/** A JSON Schema must be an object; its dialect picks the ajv. */
+export function schemaFlavour(schema: unknown): AjvFlavour {
+  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
+    throw new SchemaError("a JSON Schema must be a JSON object");
+  }
+  const dialect = (schema as { $schema?: unknown }).$schema;
+  return ajvFlavour(typeof dialect === "string" ? dialect : undefined);
+}
+
+async function newAjv(flavour: AjvFlavour): Promise<AjvLike> {
+  const loaded =
+    flavour.module === "ajv/dist/2020.js"
+      ? await import("ajv/dist/2020.js")
+      : flavour.module === "ajv/dist/2019.js"
+        ? await import("ajv/dist/2019.js")
+        : await import("ajv");
+  const ajv = new (ajvClass<AjvConstructor>(loaded, flavour.className))({ ...AJV_OPTIONS });
+  if (flavour.metaSchema) {
+    const { createRequire } = await import("node:module");
+    ajv.addMetaSchema(createRequire(import.meta.url)(flavour.metaSchema) as object);
+  }
+  return ajv;
 }
 
 /**
@@ -56,23 +90,21 @@ async function newAjv(dialect: string | undefined): Promise<AjvLike> {
  * (for a charm-relation-interfaces schema, the path below `app`).
  */
 export async function compileJsonSchema(schema: unknown): Promise<JsonSchemaValidator> {
-  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
-    throw new SchemaError("a JSON Schema must be a JSON object");
-  }
-  const dialect = (schema as { $schema?: unknown }).$schema;
-  const ajv = await newAjv(typeof dialect === "string" ? dialect : undefined);
+  const ajv = await newAjv(schemaFlavour(schema));
   let validate: AjvValidate;
   try {
-    validate = ajv.compile(schema);
+    validate = ajv.compile(schema as object);
   } catch (e) {
     throw new SchemaError(`the schema does not compile: ${(e as Error).message}`);
   }
-  return (data) => {
-    if (validate(data)) return [];
-    const problems = (validate.errors ?? []).map(toProblem);
-    // allErrors can report one fault twice (e.g. through two anyOf branches): keep one.
-    return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);
-  };
+  return (data) => (validate(data) ? [] : problemsOf(validate.errors ?? []));
+}
+
+/** One problem per ajv error, keyed by the databag key. */
+export function problemsOf(errors: readonly AjvErrorObject[]): Problem[] {
+  const problems = errors.map(toProblem);
+  // allErrors can report one fault twice (e.g. through two anyOf branches): keep one.
+  return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);
 }
 
 /** True for a charm-relation-interfaces schema: its top level describes `app` and/or `unit` databags. */

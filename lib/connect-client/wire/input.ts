@@ -3,7 +3,7 @@
  * (a `relation-info:` list, alone or under the unit's name). Values are made into wire strings as Juju holds
  * them; anything that had to be converted is reported as a note, not as an error.
  */
-import { parse as parseYaml } from "yaml";
+import { InputError, parseInputText } from "./document.js";
 import { pythonJsonDumps } from "./json-text.js";
 import { type ConnectClientRole, DATA_KEY, PROVIDER_KEYS as P, REQUIRER_KEYS as R } from "./keys.js";
 
@@ -29,20 +29,11 @@ export interface RelatedUnitBag {
   readonly notes: string[];
 }
 
-/** The input cannot be read as databags at all: a usage error, not an invalid bag. */
-export class InputError extends Error {
-  override name = "InputError";
-}
+export { InputError };
 
+/** Reads a decoded input text (see decodeInput); duplicate keys are refused, as Juju would never show them. */
 export function parseInputDocument(text: string): InputBag[] {
-  let doc: unknown;
-  try {
-    // YAML 1.2 reads JSON too; duplicate keys are refused, as Juju would never show them.
-    doc = parseYaml(text, { logLevel: "error" });
-  } catch (e) {
-    const first = ((e as Error).message.split("\n")[0] ?? "").trim();
-    throw new InputError(`not JSON or YAML: ${first}`);
-  }
+  const doc = parseInputText(text);
   if (!isMapping(doc)) {
     throw new InputError("expected a mapping (a databag, or relation-info as `juju show-unit` prints it)");
   }

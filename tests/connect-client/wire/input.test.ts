@@ -117,7 +117,11 @@ kafka-connect/0:
       ["relation-info: {}", "relation-info must be a list"],
       ["relation-info: [3]", "relation-info[0] must be a mapping"],
       ["relation-info:\n  - application-data: [1]\n", "relation-info[0] application-data must be a mapping"],
-      ["a: 1\na: 2\n", "not JSON or YAML: "],
+      ["a: 1\na: 2\n", '"a" is given twice in one mapping at line 2, column 1'],
+      [
+        '{"a": "1", "b": {"c": "2", "\\u0063": "3"}}',
+        '"c" is given twice in one mapping at line 1, column 28',
+      ],
     ];
     for (const [text, message] of cases) {
       expect(() => parseInputDocument(text), text).toThrow(InputError);
