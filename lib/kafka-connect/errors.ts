@@ -36,6 +36,11 @@ export type KafkaConnectErrorKind =
   | "unsupported"
   /** A success status whose body is not the JSON expected, or an unexpected status. */
   | "malformed-response"
+  /**
+   * The answer's body is larger than the client's `maxResponseBytes`: reading stopped at the limit (or before
+   * the first byte, from `content-length`) and the connection was closed. Not failed over, not retried.
+   */
+  | "response-too-large"
   /** The server certificate failed verification. Never failed over: another host must not bypass it. */
   | "tls"
   /** The caller's AbortSignal fired; `cause` is the signal's reason. */

@@ -1,6 +1,10 @@
 /** Kafka Connect REST client: one client, one error model. See docs/kafka-connect-client.md. */
 
-export { KafkaConnectClient, type KafkaConnectClientOptions } from "./client.js";
+export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  KafkaConnectClient,
+  type KafkaConnectClientOptions,
+} from "./client.js";
 export { parseEndpoints } from "./endpoints.js";
 export {
   classifyResponse,

@@ -17,6 +17,7 @@
 
 import { setTimeout as delay } from "node:timers/promises";
 import { Agent, type Dispatcher } from "undici";
+import { formatBytes, readBounded } from "./body.js";
 import {
   classifyResponse,
   classifyTransportError,
@@ -81,6 +82,8 @@ export interface TransportConfig {
   readonly authorization?: string;
   readonly tlsCa?: string;
   readonly timeoutMs: number;
+  /** The most bytes of an answer's body read; past it the call fails with "response-too-large". */
+  readonly maxResponseBytes: number;
   readonly retry: RetryPolicy;
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
@@ -402,8 +405,27 @@ export class Transport {
         body: request.body ?? null,
         signal,
       });
-      const text = await response.body.text();
       const status = response.statusCode;
+      const limit = this.#config.maxResponseBytes;
+      const body = await readBounded(response.body, limit, response.headers["content-length"]);
+      if ("tooLarge" in body) {
+        const read =
+          body.declared === undefined
+            ? `stopped reading at ${body.received} bytes`
+            : `its content-length is ${body.declared}; not read`;
+        this.#log("debug", `${method} ${path} → ${status}, body over ${limit} bytes (${read})`, endpoint);
+        const failure: Failure = {
+          kind: "response-too-large",
+          status,
+          message:
+            `the answer to ${method} ${path} from ${endpoint} is larger than the client's limit of ` +
+            `${formatBytes(limit)} (maxResponseBytes)`,
+          endpoint,
+          detail: `${read}; the connection was closed`,
+        };
+        return { type: "failure", failure, failover: false };
+      }
+      const { text } = body;
       this.#log("debug", `${method} ${path} → ${status} in ${this.#now() - started} ms`, endpoint);
       const expected = request.expect ? request.expect.includes(status) : status >= 200 && status < 300;
       if (expected) return { type: "answer", status, text };

@@ -126,9 +126,10 @@ describe("failover", () => {
   it("an attempt timeout moves a GET to the next endpoint", async () => {
     const stuck = await startHttp(hang);
     const live = await startHttp(worker);
-    const { client, logs } = connect([stuck.url, live.url], { timeoutMs: 100 });
+    // Long enough for the live worker on a loaded machine (100 ms flaked), short enough for the stuck one.
+    const { client, logs } = connect([stuck.url, live.url], { timeoutMs: 1_000 });
     expect(await client.status(CONNECTOR)).toEqual(connectorStatus());
-    expect(logs.some((l) => l.endpoint === stuck.url && l.message.includes("no answer within 100 ms"))).toBe(
+    expect(logs.some((l) => l.endpoint === stuck.url && l.message.includes("no answer within 1000 ms"))).toBe(
       true,
     );
   });
@@ -258,7 +259,8 @@ describe("basic auth", () => {
       [serverError.url],
       [cut.url],
     ]) {
-      const setup = connect(endpoints, { auth, timeoutMs: 50 });
+      // Only the stuck worker needs a short timeout; 50 ms for all flaked on a loaded machine.
+      const setup = connect(endpoints, { auth, timeoutMs: endpoints[0] === stuck.url ? 50 : 5_000 });
       errors.push(await failure(setup.client.getConnector(CONNECTOR)));
       logs.push(...setup.logs);
     }
