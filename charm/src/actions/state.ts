@@ -1,4 +1,4 @@
-import { isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
+import { type ConnectorStateInfo, isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
 import type { DesiredConnector, Hold } from "../../common/desired-state.js";
 import { ActionFailure, kafkaConnectLine } from "./failure.js";
 import { describeSummary, KAFKA_STATE, secretValues, summarize } from "./observed.js";
@@ -79,7 +79,7 @@ async function report(
 ): Promise<void> {
   const { client } = await run.connect();
   const after = wait
-    ? await run.pollStatus(client, connector.name, (s) => s.connector.state === expected)
+    ? await run.pollStatus(client, connector.name, (s) => settledIn(s, expected))
     : { settled: true, ...(await currentStatus(run, connector)) };
   const summary = after.status ? summarize(after.status, secretValues([connector])) : undefined;
   const state = summary ? describeSummary(summary) : "no status yet";
@@ -87,7 +87,7 @@ async function report(
     connector: connector.declared,
     state: summary?.state ?? "UNKNOWN",
     ...(summary ? { tasks: `${summary.running}/${summary.total}` } : {}),
-    message: `${connector.declared}: ${state}${after.settled ? "" : ` (not yet ${expected})`}; ${note}`,
+    message: `${connector.declared}: ${state}${after.settled ? "" : " (still changing)"}; ${note}`,
   });
 }
 
@@ -99,4 +99,14 @@ async function currentStatus(run: ActionRun, connector: DesiredConnector) {
     if (isKafkaConnectError(error, "not-found")) return {};
     throw error;
   }
+}
+
+/**
+ * The connector reached `expected` and its tasks followed: paused tasks for a pause, none for a stop, running
+ * ones (regenerated after a stop) for a resume.
+ */
+function settledIn(status: ConnectorStateInfo, expected: string): boolean {
+  if (status.connector.state !== expected) return false;
+  if (expected === "STOPPED") return true;
+  return status.tasks.length > 0 && status.tasks.every((t) => t.state === expected);
 }
