@@ -54,8 +54,10 @@ export interface RestartDecision {
 export function decideRestart(input: RestartInput): RestartDecision {
   const { health, now, policy, declarationHash } = input;
   let record = input.previous;
-  // Nothing to remember for a connector that never needed a restart.
-  if (record === undefined && health !== "failing") return { record: undefined };
+  // Nothing to remember for a connector that never needed (or could not get) a restart.
+  if (record === undefined && (health !== "failing" || !policy.enabled || !input.meantToRun)) {
+    return { record: undefined };
+  }
   record ??= { count: 0, gaveUp: false, total: 0, declarationHash };
   if (record.declarationHash === undefined) {
     // A record from before hashes were kept: adopt the current declaration rather than reset on a guess.

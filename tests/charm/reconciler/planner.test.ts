@@ -344,6 +344,7 @@ describe("auto-restart", () => {
     const observedState = state === "paused" ? "PAUSED" : "RUNNING";
     const result = planFor([orders], [seen(orders, observedState, ["FAILED"])], { policy });
     expect(kinds(result.actions)).toEqual([]);
+    expect(result.history).toEqual({});
   });
 
   it("in-flight states are neither healthy nor failing", () => {
