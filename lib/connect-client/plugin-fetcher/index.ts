@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Agent } from "undici";
-import { describeHead, detectFormat } from "./archive-rules.js";
+import { type ArchiveEntry, describeHead, detectFormat } from "./archive-rules.js";
 import { type OfferedDigest, parseDigest, parseReprDigest, verifyDigests } from "./checksum.js";
 import { assertRelationId, pluginDirName, tempName } from "./dirs.js";
 import { downloadOnce } from "./download.js";
@@ -180,8 +180,12 @@ async function fetchInto(
     const dir = join(root, pluginDirName(relationId, download.sha512));
     if (await isDirectory(dir)) return { dir, ...fetched, reused: true };
 
-    if (!detectFormat(download.head)) throw notAnArchive(describeHead(download.head), fetchUrl);
-    await inspectArchive(downloadPath, settings, fetchUrl);
+    const format = detectFormat(download.head);
+    if (!format) throw notAnArchive(describeHead(download.head), fetchUrl);
+    const inspected = await inspectArchive(downloadPath, format, settings, fetchUrl, {
+      timeoutMs: settings.timeoutMs,
+      signal,
+    });
     throwIfAborted(signal);
     const reused = await extractInto(
       dir,
@@ -189,6 +193,7 @@ async function fetchInto(
       join(root, tempName(relationId, "extract")),
       fetchUrl,
       signal,
+      inspected.manifest,
     );
     return { dir, ...fetched, reused };
   } finally {
@@ -204,12 +209,13 @@ async function extractInto(
   staging: string,
   url: string,
   signal: AbortSignal | undefined,
+  manifest: readonly ArchiveEntry[],
 ): Promise<boolean> {
   await mkdir(staging, { mode: 0o755 });
   try {
     // mkdir's mode passes through the umask; the worker must be able to read the plugin.
     await chmod(staging, 0o755);
-    await extractArchive(archive, staging, url);
+    await extractArchive(archive, staging, url, manifest);
     throwIfAborted(signal);
     await rename(staging, dir);
     return false;
