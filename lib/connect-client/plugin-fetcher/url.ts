@@ -28,6 +28,46 @@ function badUrl(problem: string, cause?: unknown): PluginFetchError {
   });
 }
 
+/** The one fragment form this fetcher reads; every other fragment is refused, never ignored. */
+const SHA512_FRAGMENT = /^sha512=(.*)$/s;
+const EXPECTED_FRAGMENT = "#sha512=<128 hex>";
+
+/** "names <key>" when the fragment starts with a plain key (never its value: it may be long or odd). */
+function fragmentName(fragment: string): string {
+  const key = /^([A-Za-z][A-Za-z0-9_.-]{0,31})=/.exec(fragment)?.[1];
+  return key ? `names ${key}` : "is not of the form";
+}
+
+/** The pinned sha512 from a fragment ("" when there is none). Throws a "bad-url" PluginFetchError. */
+function pinnedSha512(fragment: string): string | undefined {
+  if (fragment === "") return undefined;
+  const hex = SHA512_FRAGMENT.exec(fragment)?.[1];
+  if (hex === undefined) {
+    // A checksum spelled any other way (#integrity=…, #checksum=sha512:…, an escaped or repeated key) would
+    // protect nothing if ignored: the only fragment accepted is the one that is verified.
+    const name = fragmentName(fragment);
+    throw badUrl(
+      name === "is not of the form"
+        ? `plugin-url fragment is not of the form ${EXPECTED_FRAGMENT}`
+        : `plugin-url fragment ${name}, but only ${EXPECTED_FRAGMENT} is supported`,
+    );
+  }
+  if (!isSha512Hex(hex)) {
+    throw badUrl(`plugin-url fragment sha512 is not 128 hex characters (expected ${EXPECTED_FRAGMENT})`);
+  }
+  return hex.toLowerCase();
+}
+
+/** Userinfo must decode, or no Authorization header can be built from it: that is a bad URL, not a network error. */
+function checkUserinfo(url: URL, what: string): void {
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch (err) {
+    throw badUrl(`${what} has a malformed %-escape in its user name or password`, err);
+  }
+}
+
 /** Splits plugin-url into what to request and the pinned sha512. Throws a "bad-url" PluginFetchError. */
 export function parsePluginUrl(url: string): PluginUrl {
   const text = url.trim();
@@ -41,19 +81,11 @@ export function parsePluginUrl(url: string): PluginUrl {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw badUrl(`plugin-url has scheme ${parsed.protocol} (only http and https are fetched)`);
   }
+  checkUserinfo(parsed, "plugin-url");
   const hash = text.indexOf("#");
   const fetchUrl = hash < 0 ? text : text.slice(0, hash);
-  const fragment = hash < 0 ? "" : text.slice(hash + 1);
-  const params = new URLSearchParams(fragment);
-  const sha512 = params.get("sha512");
-  if (sha512 === null) {
-    // A checksum under another name would silently protect nothing: refuse it rather than ignore it.
-    const other = [...params.keys()].find((key) => /^(sha|md)\d*/i.test(key) && key !== "sha512");
-    if (other) throw badUrl(`plugin-url fragment names ${other}, but only #sha512=<128 hex> is supported`);
-    return { fetchUrl };
-  }
-  if (!isSha512Hex(sha512)) throw badUrl("plugin-url fragment sha512 is not 128 hex characters");
-  return { fetchUrl, sha512: sha512.toLowerCase() };
+  const sha512 = pinnedSha512(hash < 0 ? "" : text.slice(hash + 1));
+  return sha512 === undefined ? { fetchUrl } : { fetchUrl, sha512 };
 }
 
 /** plugin-url with `#sha512=<hex>` (replacing any fragment), for a requirer to publish. */
@@ -73,6 +105,8 @@ export interface RequestTarget {
 
 export function requestTarget(url: URL): RequestTarget {
   if (!url.username && !url.password) return { url };
+  // plugin-url was checked by parsePluginUrl; a redirect's Location was not.
+  checkUserinfo(url, "the URL");
   const user = decodeURIComponent(url.username);
   const password = decodeURIComponent(url.password);
   const bare = new URL(url.href);

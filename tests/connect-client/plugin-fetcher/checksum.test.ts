@@ -111,13 +111,61 @@ describe("the plugin-url convention (pure)", () => {
       sha512: sha,
     });
     expect(parsePluginUrl("https://host/p.tar.gz?x=1")).toEqual({ fetchUrl: "https://host/p.tar.gz?x=1" });
-    expect(parsePluginUrl("http://host/p#section")).toEqual({ fetchUrl: "http://host/p" });
+    expect(parsePluginUrl("http://host/p#")).toEqual({ fetchUrl: "http://host/p" });
   });
 
   it("refuses a malformed or differently named checksum instead of ignoring it", () => {
     expect(() => parsePluginUrl("http://host/p#sha512=abc")).toThrow(/not 128 hex characters/);
     expect(() => parsePluginUrl(`http://host/p#sha256=${"a".repeat(64)}`)).toThrow(/names sha256/);
     expect(() => parsePluginUrl("NOT-REQUIRED")).toThrow(PluginFetchError);
+  });
+
+  /** The problem parsePluginUrl throws for `url`, checked to be a permanent bad-url. */
+  function refusal(url: string): string {
+    try {
+      parsePluginUrl(url);
+    } catch (err) {
+      expect(err).toBeInstanceOf(PluginFetchError);
+      expect(err).toMatchObject({ kind: "bad-url", transient: false, jujuStatus: "blocked" });
+      return (err as PluginFetchError).problem;
+    }
+    throw new Error(`${url} was accepted`);
+  }
+
+  it("refuses every other fragment, naming the one form it reads (none is silently ignored)", () => {
+    const b64 = Buffer.from(sha, "hex").toString("base64");
+    const expected = "#sha512=<128 hex>";
+    expect(refusal(`http://host/p#integrity=sha512-${b64}`)).toBe(
+      `plugin-url fragment names integrity, but only ${expected} is supported`,
+    );
+    expect(refusal(`http://host/p#checksum=sha512:${sha}`)).toBe(
+      `plugin-url fragment names checksum, but only ${expected} is supported`,
+    );
+    expect(refusal(`http://host/p#%20sha512=${sha}`)).toBe(
+      `plugin-url fragment is not of the form ${expected}`,
+    );
+    expect(refusal(`http://host/p# sha512=${sha}`)).toBe(
+      `plugin-url fragment is not of the form ${expected}`,
+    );
+    expect(refusal(`http://host/p#sha512=${sha}&sha512=${sha}`)).toBe(
+      `plugin-url fragment sha512 is not 128 hex characters (expected ${expected})`,
+    );
+    expect(refusal(`http://host/p#SHA512=${sha}`)).toBe(
+      `plugin-url fragment names SHA512, but only ${expected} is supported`,
+    );
+    expect(refusal("http://host/p#section")).toBe(`plugin-url fragment is not of the form ${expected}`);
+    // The fragment's value never appears in the message.
+    expect(refusal(`http://host/p#token=${"s3cret".repeat(3)}`)).not.toContain("s3cret");
+  });
+
+  it("refuses a malformed %-escape in userinfo as a bad URL, without echoing it", () => {
+    expect(refusal("http://us%zzer:pw@host/p")).toBe(
+      "plugin-url has a malformed %-escape in its user name or password",
+    );
+    expect(refusal("http://user:p%E0%A4%A@host/p")).not.toContain("p%E0");
+    expect(parsePluginUrl("http://us%40er:p%25w@host/p")).toEqual({
+      fetchUrl: "http://us%40er:p%25w@host/p",
+    });
   });
 
   it("withSha512Fragment replaces any fragment and round-trips", () => {

@@ -265,6 +265,32 @@ describe("redirects and credentials", () => {
     }
   });
 
+  it("refuses a malformed %-escape in userinfo as a bad URL: permanent, no request, no retry", async () => {
+    fx.server = await serve((_req, res) => sendBody(res, body));
+    const url = fx.server.url("/plugin").replace("http://", "http://al%zzice:s3cr%t@");
+    const { run, waits } = fetchFrom(url);
+    const err = await failure(run);
+    expect(err).toMatchObject({ kind: "bad-url", transient: false, attempts: 0, jujuStatus: "blocked" });
+    expect(err.problem).toBe("plugin-url has a malformed %-escape in its user name or password");
+    expect(fx.server.requests).toEqual([]);
+    expect(waits).toEqual([]);
+    expect(err.statusMessage).not.toMatch(/al%zzice|s3cr/);
+    await expectNothingLeft();
+  });
+
+  it("refuses a redirect whose Location has a malformed %-escape in userinfo, without retrying", async () => {
+    fx.server = await serve((_req, res) =>
+      res.writeHead(302, { location: fx.server?.url("/p").replace("http://", "http://u:%E0%A4%A@") }).end(),
+    );
+    const { run, waits } = fetchFrom(fx.server.url("/start"));
+    const err = await failure(run);
+    expect(err).toMatchObject({ kind: "bad-url", transient: false, attempts: 1 });
+    expect(err.problem).toBe("the URL has a malformed %-escape in its user name or password");
+    expect(fx.server.requests).toHaveLength(1);
+    expect(waits).toEqual([]);
+    await expectNothingLeft();
+  });
+
   it("drops credentials on a redirect to another origin", async () => {
     const other = await serve((_req, res) => sendBody(res, body));
     try {
