@@ -140,7 +140,11 @@ export async function createOnCluster(
 ): Promise<void> {
   const admin = new KafkaConnectClient({ endpoints: [...cluster.endpoints] });
   try {
-    await admin.createConnector(connector.name, connector.config, { initialState: state });
+    await admin.createConnector(
+      connector.name,
+      connector.config,
+      state === "RUNNING" ? {} : { initialState: state },
+    );
     const tasks = state === "RUNNING" ? Number(connector.config["tasks.max"]) : 0;
     await eventually(
       () => admin.status(connector.name).catch(() => undefined),
