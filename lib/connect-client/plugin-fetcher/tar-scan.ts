@@ -133,7 +133,8 @@ export class TarScanner {
     const entry = new ReadEntry(header, this.#ex, this.#gex);
     const blocks = entry.blockRemain ?? 0;
     if (entry.meta) {
-      if (entry.size > MAX_META_BYTES) {
+      // The size a pax record claims for a meta header is not what its body takes: both are bounded.
+      if (entry.size > MAX_META_BYTES || entry.remain > MAX_META_BYTES) {
         throw new RefusedTar(`a ${type} header at byte ${offset} is larger than ${MAX_META_BYTES} bytes`);
       }
       // node-tar reads a meta body only when the (pax-adjusted) size says there is one; so does this.

@@ -13,7 +13,7 @@ import { extractArchive, inspectArchive } from "../../../lib/connect-client/plug
 import { fetchPlugin, PluginFetchError } from "../../../lib/connect-client/plugin-fetcher/index.js";
 import { MAX_ZERO_TAIL_BYTES } from "../../../lib/connect-client/plugin-fetcher/tar-scan.js";
 import { deepLinkArchive, deepPath, deepPathArchive, paddedArchive } from "./hostile-archives.js";
-import { entries, pluginFixture, pluginTarball, sendBody, serve, tarball } from "./support.js";
+import { entries, paxEntry, pluginFixture, pluginTarball, sendBody, serve, tarball } from "./support.js";
 
 /**
  * Archives that once stalled the fetcher: each test here took tens of seconds or more (or passed a hostile
@@ -137,6 +137,15 @@ describe("the end of the archive is the end (issue 9, item 3)", () => {
     const generous = Buffer.concat([plugin, Buffer.alloc(MAX_ZERO_TAIL_BYTES)]);
     const got = await fetchOk(gzipSync(generous));
     expect(await entries(got.dir)).toEqual(["connector"]);
+  });
+
+  it("refuses a long-name header whose body is larger than 1 MiB, whatever a pax size says", async () => {
+    const longName = { path: "././@LongLink", type: "L", body: Buffer.alloc(2 * 1024 * 1024, 0x61) };
+    const body = gzipSync(tarball([paxEntry({ size: "1" }), longName, { path: "x", body: "x" }]));
+    const err = await fetchFailure(body);
+    expect(err.problem).toBe(
+      "unsafe archive: a NextFileHasLongPath header at byte 1024 is larger than 1048576 bytes",
+    );
   });
 
   it("counts every decompressed byte, headers and padding included, not only entry sizes", async () => {
