@@ -53,7 +53,7 @@ export interface RestartDecision {
 /** One cycle's decision for one connector. */
 export function decideRestart(input: RestartInput): RestartDecision {
   const { health, now, policy, declarationHash } = input;
-  let record = input.previous;
+  let record = input.previous && sane(input.previous, now);
   // Nothing to remember for a connector that never needed (or could not get) a restart.
   if (record === undefined && (health !== "failing" || !policy.enabled || !input.meantToRun)) {
     return { record: undefined };
@@ -91,6 +91,27 @@ export function decideRestart(input: RestartInput): RestartDecision {
   return {
     record,
     restarted: { ...record, count: record.count + 1, total: record.total + 1, lastRestartAt: now },
+  };
+}
+
+/**
+ * A record as it may arrive from peer data or a clock that went back, made usable: counts that are not
+ * non-negative integers become 0, and a time that is unreadable or in the future becomes `now`. Otherwise a
+ * `lastRestartAt` a year ahead would stop restarts for a year (and NaN for ever); clamped, it costs one backoff.
+ */
+function sane(record: RestartRecord, now: number): RestartRecord {
+  const count = (n: number) => (Number.isSafeInteger(n) && n >= 0 ? n : 0);
+  const time = (t: number | undefined) =>
+    t === undefined ? undefined : Number.isFinite(t) && t <= now ? t : now;
+  const lastRestartAt = time(record.lastRestartAt);
+  const healthySince = time(record.healthySince);
+  return {
+    ...record,
+    count: count(record.count),
+    total: count(record.total),
+    gaveUp: record.gaveUp === true,
+    ...(lastRestartAt === undefined ? {} : { lastRestartAt }),
+    ...(healthySince === undefined ? {} : { healthySince }),
   };
 }
 
