@@ -1,4 +1,3 @@
-import type { KafkaConnectClient } from "../../lib/kafka-connect/index.js";
 import type { KafkaConnectAccess } from "../common/desired-state.js";
 import { declaredNameOf, type Owner } from "../common/names.js";
 
@@ -10,7 +9,12 @@ import { declaredNameOf, type Owner } from "../common/names.js";
 
 export const CLEANUP_DEADLINE_MS = 20_000;
 
-export type CleanupClient = Pick<KafkaConnectClient, "listConnectors" | "deleteConnector" | "close">;
+/** What the cleanup needs of the REST client (KafkaConnectClient has it). */
+export interface CleanupClient {
+  listConnectors(options: { signal: AbortSignal }): Promise<string[]>;
+  deleteConnector(name: string, options: { signal: AbortSignal }): Promise<void>;
+  close(): Promise<void>;
+}
 export type CleanupClientFactory = (
   access: KafkaConnectAccess,
   signal: AbortSignal,
@@ -18,7 +22,7 @@ export type CleanupClientFactory = (
 
 export const restCleanupClient: CleanupClientFactory = async (access, signal) => {
   const { KafkaConnectClient } = await import("../../lib/kafka-connect/client.js");
-  return new KafkaConnectClient({
+  const client: CleanupClient = new KafkaConnectClient({
     endpoints: access.endpoints,
     auth: { username: access.username, password: access.password },
     ...(access.tlsCa ? { tlsCa: access.tlsCa } : {}),
@@ -26,6 +30,7 @@ export const restCleanupClient: CleanupClientFactory = async (access, signal) =>
     retry: { deadlineMs: 10_000 },
     signal,
   });
+  return client;
 };
 
 export interface CleanupReport {
