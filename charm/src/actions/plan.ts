@@ -66,7 +66,13 @@ export function planConnector(
       changed: [],
       added: keys,
       removed: [],
-      details: keys.map((k) => `${k}: ${shown(k, connector.config[k]!)}`),
+      // The class in full (it says what the connector is); `name` is ours, not news.
+      details: [
+        `class ${connector.config["connector.class"] ?? "(none)"}`,
+        ...keys
+          .filter((k) => k !== "connector.class" && k !== "name")
+          .map((k) => `${k}: ${shown(k, connector.config[k]!)}`),
+      ],
     };
   }
   const actual = observed.info.config;

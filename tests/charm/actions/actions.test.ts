@@ -398,8 +398,8 @@ describe("plan", () => {
       'changed    update            ok          replication.factor: "2" → "3"; sasl.password: *** → ***; topics: (new) "orders.*"; obsolete: removed',
       "held       pause             ok          -",
       "same       none              ok          -",
-      `fresh      create (STOPPED)  ok          connector.class: "${MIRROR_SOURCE.slice(0, 39)}…"; name: "${connectorName("fresh", OWNER).slice(0, 39)}…"; source.cluster.alias: "upstream"; tasks.max: "2"`,
-      `invalid    create            1 error(s)  connector.class: "${MIRROR_SOURCE.slice(0, 39)}…"; name: "${connectorName("invalid", OWNER).slice(0, 39)}…"; tasks.max: "2"; ! source.cluster.alias: Missing required configuration "source.cluster.alias" which has no default value.`,
+      `fresh      create (STOPPED)  ok          class ${MIRROR_SOURCE}; source.cluster.alias: "upstream"; tasks.max: "2"`,
+      `invalid    create            1 error(s)  class ${MIRROR_SOURCE}; tasks.max: "2"; ! source.cluster.alias: Missing required configuration "source.cluster.alias" which has no default value.`,
       "gone       delete            -           no longer declared",
     ]);
     expect(results.summary).toBe("2 to create, 1 to update, 1 to delete, 1 state change(s), 1 invalid");
