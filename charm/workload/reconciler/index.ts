@@ -86,7 +86,7 @@ export const reconcile: Reconcile = async (input) => {
     requests: counter.requests,
     restarts: outcome.restarts,
     errors: [...errors, ...planned.notes, ...outcome.errors],
-    ...(version === undefined ? {} : { workerVersion: version }),
+    ...(version === undefined ? {} : { workerVersion: mask(version) }),
   } satisfies ReconcileResult;
 };
 

@@ -4,6 +4,7 @@ import type {
   KafkaConnectClient,
 } from "../../../lib/kafka-connect/index.js";
 import { declaredNameOf, type Owner } from "../../common/names.js";
+import { firstLine } from "./report.js";
 
 /**
  * What Kafka Connect holds of ours, in ONE request: `GET /connectors?expand=info&expand=status` carries every
@@ -50,6 +51,9 @@ export async function observeOwn(
   return own;
 }
 
+/** Longer than any Kafka version string ("3.9.0", "7.6.1-ccs", "3.8.0-SNAPSHOT"). */
+export const MAX_VERSION_CHARS = 64;
+
 /** Worker versions by client: `GET /` once per client (a new client, e.g. after rotation, reads it again). */
 const versions = new WeakMap<KafkaConnectClient, string>();
 
@@ -63,6 +67,8 @@ export async function workerVersion(
   if (known !== undefined) return known;
   counter.requests += 1;
   const { version } = await client.serverInfo(call);
-  versions.set(client, version);
-  return version;
+  // The worker's own text, kept for reports and the snapshot: one short line (real ones are like "3.9.0").
+  const bounded = firstLine(version).slice(0, MAX_VERSION_CHARS);
+  versions.set(client, bounded);
+  return bounded;
 }

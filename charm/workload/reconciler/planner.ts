@@ -162,7 +162,10 @@ export function plan(input: PlanInput): Plan {
     notes.push({
       connector: name,
       kind: "unsupported",
-      message: `stopped needs Kafka Connect ${SINCE.stop} or later (this worker runs ${workerVersion}): paused instead`,
+      // The version is the worker's text: masked and bounded like anything else it sends.
+      message: mask(
+        `stopped needs Kafka Connect ${SINCE.stop} or later (this worker runs ${workerVersion}): paused instead`,
+      ),
     });
 
   const declaredNames = new Set(input.connectors.map((c) => c.name));

@@ -24,12 +24,25 @@ export function maskerFor(desired: Pick<DesiredState, "connectors" | "kafkaConne
     }
   }
   if (desired.kafkaConnect) values.push(desired.kafkaConnect.password);
+  let longest = 0;
   for (const value of values) {
-    // As Kafka may quote it inside JSON, escapes included.
-    redactor.add(value, JSON.stringify(value).slice(1, -1));
+    // As Kafka may quote it inside JSON (escapes included), or inside a URL (a JDBC URL, a form body).
+    const forms = [value, JSON.stringify(value).slice(1, -1), ...urlForms(value)];
+    redactor.add(...forms);
+    longest = Math.max(longest, ...forms.map((f) => f.length));
   }
-  const longest = Math.max(0, ...values.map((v) => JSON.stringify(v).length));
   return (text) => firstLine(redactor.redact(text.slice(0, MAX_REPORT_CHARS + longest)));
+}
+
+/** Percent-encoded (`%20`) and form-encoded (`+`) forms; none for a string that cannot be encoded. */
+function urlForms(value: string): string[] {
+  const form = new URLSearchParams({ v: value }).toString().slice(2);
+  try {
+    return [encodeURIComponent(value), form];
+  } catch {
+    // A lone surrogate: encodeURIComponent refuses it, and no worker could have sent it encoded either.
+    return [form];
+  }
 }
 
 /**

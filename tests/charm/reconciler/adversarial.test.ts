@@ -5,10 +5,15 @@
 
 import { describe, expect, it } from "vitest";
 import type { DesiredConnector, RestartRecord } from "../../../charm/common/desired-state.js";
-import type { ObservedConnector } from "../../../charm/workload/reconciler/observe.js";
+import {
+  MAX_VERSION_CHARS,
+  type ObservedConnector,
+  workerVersion,
+} from "../../../charm/workload/reconciler/observe.js";
 import { type PlanInput, plan } from "../../../charm/workload/reconciler/planner.js";
 import { maskerFor } from "../../../charm/workload/reconciler/report.js";
 import { backoffMs, decideRestart } from "../../../charm/workload/reconciler/restart-policy.js";
+import type { KafkaConnectClient } from "../../../lib/kafka-connect/index.js";
 import { declare, observedMap, POLICY, seen, UNIT_MS } from "./fixtures.js";
 
 const T0 = 1_700_000_000_000;
@@ -108,5 +113,63 @@ describe("restart history from peer data or a skewed clock", () => {
     }
     expect(record).toMatchObject({ gaveUp: true, count: POLICY.maxRestarts });
     expect(restarts).toEqual(Array.from({ length: POLICY.maxRestarts }, (_, i) => i + 1));
+  });
+});
+
+describe("masking", () => {
+  const secret = "p@ss/w0rd é&=+";
+  const orders = declare("orders", { config: { "db.password": secret }, secretKeys: ["db.password"] });
+  const mask = maskerFor({
+    connectors: [orders],
+    kafkaConnect: { relation: 7, endpoints: ["http://x"], username: "u", password: "connect pw/1" },
+  });
+
+  it("masks secrets and the password in their URL-encoded forms too", () => {
+    const url = `jdbc:postgresql://db/x?password=${encodeURIComponent(secret)}&user=a`;
+    expect(mask(`connect to ${url} failed`)).toBe(
+      "connect to jdbc:postgresql://db/x?password=***&user=a failed",
+    );
+    const form = `user=u&password=${new URLSearchParams({ p: "connect pw/1" }).toString().slice(2)}`;
+    expect(mask(form)).toBe("user=u&password=***");
+    expect(mask(encodeURIComponent("connect pw/1"))).toBe("***");
+  });
+
+  it("masks an encoded secret that starts within the kept first 300 characters", () => {
+    const encoded = encodeURIComponent(secret);
+    const text = `${"x".repeat(290)}${encoded}`;
+    expect(mask(text)).toBe(`${"x".repeat(290)}***`);
+  });
+
+  it("masks what the planner reports of the worker (its version included) and bounds it", () => {
+    const stopped = { ...orders, state: "stopped" as const };
+    const version = `3.4.0-${secret}-${"y".repeat(100_000)}`;
+    const result = planFor([stopped], [seen(stopped, "RUNNING", ["RUNNING"])], {
+      workerVersion: version,
+      mask,
+    });
+    const text = JSON.stringify(result.notes);
+    expect(text).not.toContain(secret);
+    expect(text.length).toBeLessThan(1_000);
+  });
+
+  it("builds a masker for a secret holding a lone surrogate (encodeURIComponent refuses it)", () => {
+    const odd = declare("odd", { config: { k: "a\ud800b" }, secretKeys: ["k"] });
+    const masker = maskerFor({ connectors: [odd], kafkaConnect: undefined });
+    expect(masker("value a\ud800b here")).toBe("value *** here");
+  });
+
+  it("keeps the worker's version to one short line", async () => {
+    const client = {
+      serverInfo: async () => ({
+        version: `3.9.0\n${"z".repeat(50_000)}`,
+        commit: "c",
+        kafka_cluster_id: "k",
+      }),
+    } as unknown as KafkaConnectClient;
+    expect(await workerVersion(client, { requests: 0 })).toBe("3.9.0");
+    const long = {
+      serverInfo: async () => ({ version: "9".repeat(10_000) }),
+    } as unknown as KafkaConnectClient;
+    expect((await workerVersion(long, { requests: 0 })).length).toBeLessThanOrEqual(MAX_VERSION_CHARS);
   });
 });
