@@ -197,7 +197,10 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
 
-    const stored = seen.config;
+    // Kafka sets `name` from the URL on every write: a worker that leaves it out of the listing would
+    // otherwise get a PUT, and a restart of the connector and its tasks, every cycle.
+    const stored =
+      seen.config && !Object.hasOwn(seen.config, "name") ? { ...seen.config, name } : seen.config;
     const changed = stored ? changedKeys(config, stored) : [];
     // Never an identical PUT: Kafka rewrites the config and restarts the connector and its tasks anyway.
     if (changed.length > 0) actions.push({ kind: "update", name, declared, config, changedKeys: changed });

@@ -116,6 +116,22 @@ describe("restart history from peer data or a skewed clock", () => {
   });
 });
 
+describe("configs as a worker shows them", () => {
+  it("a stored config without `name` (the worker left it out) is not a difference", () => {
+    const orders = declare("orders", { config: { "batch.size": "5" } });
+    const { name: _n, ...stored } = orders.config;
+    const result = planFor([orders], [seen(orders, "RUNNING", ["RUNNING"], { config: stored })]);
+    expect(result.actions).toEqual([]);
+  });
+
+  it("a stored `name` that differs is still a difference", () => {
+    const orders = declare("orders");
+    const stored = { ...orders.config, name: "someone-else" };
+    const result = planFor([orders], [seen(orders, "RUNNING", ["RUNNING"], { config: stored })]);
+    expect(result.actions).toMatchObject([{ kind: "update", changedKeys: ["name"] }]);
+  });
+});
+
 describe("masking", () => {
   const secret = "p@ss/w0rd é&=+";
   const orders = declare("orders", { config: { "db.password": secret }, secretKeys: ["db.password"] });
