@@ -122,10 +122,12 @@ export function effectiveState(
   connector: DesiredConnector,
   holds: Readonly<Record<string, Hold>>,
 ): { readonly state: ConnectorDesiredState; readonly held?: Hold["state"] } {
-  const hold = holds[connector.declared] ?? holds[connector.name];
-  // A hold made for another declaration has ended: the operator changed the connector since.
-  if (hold && hold.declarationHash === connector.declarationHash)
-    return { state: hold.state, held: hold.state };
+  // A hold made for another declaration has ended: the operator changed the connector since. A stale one
+  // under one key must not hide a current one under the other.
+  const hold = [holds[connector.declared], holds[connector.name]].find(
+    (h) => h?.declarationHash === connector.declarationHash,
+  );
+  if (hold) return { state: hold.state, held: hold.state };
   return { state: connector.state };
 }
 

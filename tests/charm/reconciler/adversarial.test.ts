@@ -132,6 +132,23 @@ describe("configs as a worker shows them", () => {
   });
 });
 
+describe("holds", () => {
+  it("a stale hold under the declared name does not hide a current one under the Kafka Connect name", () => {
+    const orders = declare("orders");
+    const holds = {
+      orders: { state: "stopped" as const, declarationHash: "old-hash", since: "2026-01-01T00:00:00Z" },
+      [orders.name]: {
+        state: "paused" as const,
+        declarationHash: orders.declarationHash,
+        since: "2026-01-02",
+      },
+    };
+    const result = planFor([orders], [seen(orders, "RUNNING", ["RUNNING"])], { holds });
+    expect(result.actions).toMatchObject([{ kind: "pause" }]);
+    expect(result.observations[0]).toMatchObject({ held: "paused", desired: "paused" });
+  });
+});
+
 describe("masking", () => {
   const secret = "p@ss/w0rd é&=+";
   const orders = declare("orders", { config: { "db.password": secret }, secretKeys: ["db.password"] });
