@@ -9,7 +9,8 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { digestHeaders, restClientOptions, withSha512Fragment } from "../lib/connect-client/index.js";
+import { restClientOptions } from "../lib/connect-client/index.js";
+import { digestHeaders, withSha512Fragment } from "../lib/connect-client/plugins.js";
 import { KafkaConnectClient } from "../lib/kafka-connect/index.js";
 import { buildPluginTarball, startKafkaConnectCluster } from "../lib/testing/index.js";
 import {

@@ -13,10 +13,10 @@ import {
   decodeRequirerBag,
   encodeProviderBag,
   formatProblems,
-  NOT_REQUIRED,
   type Problem,
   type ProviderStatus,
-} from "./wire/index.js";
+} from "./wire/decode.js";
+import { NOT_REQUIRED } from "./wire/keys.js";
 
 export interface ProviderOptions {
   /** The charm's connect_client endpoint (default `connect-client`). */

@@ -9,7 +9,6 @@ import {
 import type { KafkaConnectClientOptions } from "../kafka-connect/index.js";
 import { SeenStore, stored } from "./seen.js";
 import {
-  DEFAULT_REQUESTED_SECRETS,
   decodeProviderBag,
   decodeRequirerBag,
   encodeRequirerBag,
@@ -17,7 +16,8 @@ import {
   type Problem,
   type ProviderData,
   type ProviderStatus,
-} from "./wire/index.js";
+} from "./wire/decode.js";
+import { DEFAULT_REQUESTED_SECRETS } from "./wire/keys.js";
 
 /** Fields of the tls secret that are not confidential (kept out of log and status redaction). */
 export const TLS_PUBLIC_KEYS: readonly string[] = ["tls", "tls-ca"];

@@ -2,7 +2,7 @@
  * Decoding and encoding of connect_client v0 application databags: wire strings in, typed values out, and
  * back. All problems are collected, not just the first; warnings flag legacy peers without refusing them.
  */
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import { pythonJsonDumps } from "./json-text.js";
 import { PROVIDER_KEYS as P, REQUIRER_KEYS as R } from "./keys.js";
 import { warn } from "./messages.js";
@@ -61,7 +61,7 @@ export interface DecodeOptions {
 
 type Bag = Readonly<Record<string, string>>;
 
-function problemsOf(error: z.ZodError): Problem[] {
+function problemsOf(error: z.core.$ZodError): Problem[] {
   return error.issues.map((issue) => ({ key: String(issue.path[0] ?? ""), message: issue.message }));
 }
 

@@ -14,15 +14,6 @@ export {
   type RequirerData,
 } from "./decode.js";
 export {
-  classifyEntry,
-  type EntryKind,
-  type InputBag,
-  InputError,
-  inferRole,
-  parseInputDocument,
-  type RelatedUnitBag,
-} from "./input.js";
-export {
   type ConnectClientJsonSchema,
   connectClientJsonSchema,
   SCHEMA_FILES,

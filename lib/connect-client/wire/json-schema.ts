@@ -3,7 +3,7 @@
  * top-level object with an optional `unit` databag and a required `app` databag, the models under `$defs`,
  * and keywords sorted as pydantic sorts them (alphabetically, except property order).
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { ConnectClientRole as Role } from "./keys.js";
 import { ProviderAppBag, RequirerAppBag } from "./models.js";
 
@@ -18,7 +18,8 @@ export const SCHEMA_FILES: Readonly<Record<Role, string>> = {
 const ID_BASE = "urn:kafka-connect-charm-kit:schemas:connect_client:v0:";
 
 /** Juju adds no constraint on unit databags for this interface: any object, or none. */
-const UnitBag = z.object({}).loose().meta({ id: "BaseModel", title: "BaseModel" });
+const UnitBag = z.looseObject({});
+z.globalRegistry.add(UnitBag, { id: "BaseModel", title: "BaseModel" });
 
 const TOP = {
   provider: {
@@ -39,9 +40,8 @@ const TOP = {
 
 export function connectClientJsonSchema(role: Role): ConnectClientJsonSchema {
   const top = TOP[role];
-  const model = z
-    .object({ unit: UnitBag.nullable().default(null), app: top.app })
-    .meta({ title: top.title, description: top.description });
+  const model = z.object({ unit: z._default(z.nullable(UnitBag), null), app: top.app });
+  z.globalRegistry.add(model, { title: top.title, description: top.description });
   // io "input": a field with a default is optional, as in pydantic's validation schema.
   const generated = z.toJSONSchema(model, {
     io: "input",

@@ -3,12 +3,14 @@ import {
   ConnectClientRequirer,
   type Connection,
   needsIntervention,
-  PluginInstaller,
-  type PluginInstallerOptions,
   type ProviderEvent,
-  pluginInstallStatus,
   type RequirerEvent,
 } from "../../../lib/connect-client/index.js";
+import {
+  PluginInstaller,
+  type PluginInstallerOptions,
+  pluginInstallStatus,
+} from "../../../lib/connect-client/plugins.js";
 import type { Charm, CharmMeta, Hook } from "../../../lib/juju/index.js";
 
 /**

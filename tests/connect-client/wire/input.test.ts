@@ -4,8 +4,8 @@ import {
   InputError,
   inferRole,
   parseInputDocument,
-} from "../../../lib/connect-client/wire/index.js";
-import { toWireBag } from "../../../lib/connect-client/wire/input.js";
+  toWireBag,
+} from "../../../lib/connect-client/wire/input.js";
 import { fixtureText, GOLDEN, SEED } from "../fixtures/cases.js";
 
 const LIST_NOTE =
