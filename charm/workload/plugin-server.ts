@@ -42,7 +42,7 @@ export const DEFAULT_LIMITS: PluginServerLimits = {
   keepAliveTimeoutMs: 5_000,
   maxHeaderBytes: 16 * 1024,
   timeoutCheckMs: 1_000,
-  chunkBytes: 1024 * 1024,
+  chunkBytes: 256 * 1024,
 };
 
 export const RETRY_AFTER_SECONDS = 5;
@@ -165,11 +165,11 @@ export class PluginServer {
       this.#sockets.add(socket);
       socket.on("close", () => this.#sockets.delete(socket));
     });
-    server.on("clientError", (_err, socket: Socket) => {
-      // A malformed or oversized head: answer briefly if the socket still can, never crash.
-      if (socket.writable)
-        socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      else socket.destroy();
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+      // A malformed, oversized or too slow head: answer briefly if the socket still can, never crash.
+      if (!socket.writable) return void socket.destroy();
+      const status = CLIENT_ERROR_STATUS[err.code ?? ""] ?? "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -476,6 +476,12 @@ export class PluginServer {
 }
 
 class Refusal extends Error {}
+
+const CLIENT_ERROR_STATUS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+  HPE_HEADERS_TIMEOUT: "408 Request Timeout",
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+};
 
 async function statKey(path: string): Promise<string> {
   try {

@@ -1,0 +1,308 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DesiredState } from "../charm/common/desired-state.js";
+import { DESIRED_FILE } from "../charm/common/files.js";
+import { connectorName } from "../charm/common/names.js";
+import { reconcile } from "../charm/workload/reconciler/index.js";
+import { startWorkload } from "../charm/workload/service.js";
+import { startKafkaConnectCluster } from "../lib/testing/index.js";
+import type { Result } from "./juju-hooks.js";
+import { median } from "./stats.js";
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const CLIENTS = 4;
+const RUNS = 3;
+const ROOT = join(import.meta.dirname, "..");
+
+/** Downloads `url` with N concurrent keep-alive-less clients, discarding bytes; prints {bytes, ms}. */
+const CLIENT_SCRIPT = `
+const http = require("node:http");
+const [url, n] = [process.argv[1], Number(process.argv[2])];
+const t0 = performance.now();
+let total = 0;
+const one = () => new Promise((resolve, reject) => {
+  http.get(url, { agent: false }, (res) => {
+    if (res.statusCode !== 200) return reject(new Error("status " + res.statusCode));
+    res.on("data", (c) => { total += c.length; });
+    res.on("end", resolve);
+    res.on("error", reject);
+  }).on("error", reject);
+});
+Promise.all(Array.from({ length: n }, one)).then(
+  () => console.log(JSON.stringify({ bytes: total, ms: performance.now() - t0 })),
+  (e) => { console.error(e.message); process.exit(1); },
+);`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function rssKiB(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+async function waitFor(url: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url, { method: "HEAD" });
+      if (r.status === 200) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** One download round against a server process: aggregate GiB/s and the server's peak RSS growth. */
+async function round(url: string, serverPid: number): Promise<{ gibps: number; rssGrowthMiB: number }> {
+  const baseline = await rssKiB(serverPid);
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    rssKiB(serverPid).then(
+      (kb) => {
+        peak = Math.max(peak, kb);
+      },
+      () => undefined,
+    );
+  }, 20);
+  try {
+    const out = await run(process.execPath, ["-e", CLIENT_SCRIPT, url, String(CLIENTS)]);
+    const { bytes, ms } = JSON.parse(out) as { bytes: number; ms: number };
+    if (bytes !== CLIENTS * GiB) throw new Error(`downloaded ${bytes} bytes, expected ${CLIENTS * GiB}`);
+    return { gibps: bytes / GiB / (ms / 1000), rssGrowthMiB: (peak - baseline) / 1024 };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+async function makeTarball(path: string): Promise<string> {
+  // Content does not matter to either server; 16 MiB of random bytes repeated keeps generation quick.
+  const block = randomBytes(16 * MiB);
+  const fh = await open(path, "w");
+  try {
+    for (let i = 0; i < GiB / block.length; i++) await fh.write(block);
+  } finally {
+    await fh.close();
+  }
+  const hash = createHash("sha512");
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+function desired(stateDir: string, overrides: Partial<DesiredState>): DesiredState {
+  return {
+    version: 1,
+    generation: 1,
+    writtenAt: new Date().toISOString(),
+    unit: "kci/0",
+    app: "kci",
+    modelUuid: "0b9c2f4e-6a1d-4c3b-9e8f-1a2b3c4d5e6f",
+    charmDir: stateDir,
+    port: 8080,
+    plugin: { mode: "not-required" },
+    leader: false,
+    connectors: [],
+    holds: {},
+    restartPolicy: { enabled: true, maxRestarts: 10, backoffUnitMs: 60_000 },
+    reconcileIntervalMs: 30_000,
+    history: {},
+    ...overrides,
+  };
+}
+
+async function benchPluginServer(): Promise<Result[]> {
+  const dir = await mkdtemp(join(tmpdir(), "kci-bench-"));
+  const children: ChildProcess[] = [];
+  try {
+    const tarball = join(dir, "plugin.tar");
+    const sha512 = await makeTarball(tarball);
+    const port = await freePort();
+    await writeFile(
+      join(dir, DESIRED_FILE),
+      JSON.stringify(desired(dir, { port, plugin: { mode: "serve", path: tarball, sha512, size: GiB } })),
+      { mode: 0o600 },
+    );
+    const workload = spawn(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "charm/workload/main.ts"), "--state-dir", dir, "--host", "127.0.0.1"],
+      { stdio: "ignore", cwd: ROOT },
+    );
+    children.push(workload);
+    const ours = `http://127.0.0.1:${port}/api/v1/plugin`;
+    await waitFor(ours, 60_000); // it hashes the GiB before it serves it
+
+    const pyPort = await freePort();
+    const python = spawn(
+      "python3",
+      ["-m", "http.server", String(pyPort), "--bind", "127.0.0.1", "--directory", dir],
+      {
+        stdio: "ignore",
+      },
+    );
+    children.push(python);
+    const theirs = `http://127.0.0.1:${pyPort}/plugin.tar`;
+    await waitFor(theirs, 10_000);
+
+    const oursRuns: { gibps: number; rssGrowthMiB: number }[] = [];
+    const theirRuns: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      // Alternate, so neither side always meets a warmer page cache or a quieter machine.
+      oursRuns.push(await round(ours, workload.pid!));
+      theirRuns.push((await round(theirs, python.pid!)).gibps);
+    }
+    const oursGibps = median(oursRuns.map((r) => r.gibps));
+    const theirGibps = median(theirRuns);
+    const growth = Math.max(...oursRuns.map((r) => r.rssGrowthMiB));
+    const hwm = (await rssKiB(workload.pid!, "VmHWM")) / 1024;
+    return [
+      {
+        name: `plugin server: ${CLIENTS} clients × 1 GiB on loopback, aggregate (median of ${RUNS})`,
+        value: `${oursGibps.toFixed(2)} GiB/s (python3 -m http.server: ${theirGibps.toFixed(2)} GiB/s)`,
+        target: "≥ python3 -m http.server in the same run",
+        ok: oursGibps >= theirGibps,
+      },
+      {
+        name: "plugin server: RSS growth while serving (worst run)",
+        value: `${growth.toFixed(1)} MiB (VmHWM ${hwm.toFixed(0)} MiB, tsx loader included)`,
+        target: "< 64 MiB",
+        ok: growth < 64,
+      },
+    ];
+  } finally {
+    for (const c of children) await stop(c);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A failed task, seen by the loop and restarted: the time from the failure to the restart request. */
+async function benchFailedTaskRestart(): Promise<Result[]> {
+  const INTERVAL_MS = 1000;
+  const SAMPLES = 5;
+  const dir = await mkdtemp(join(tmpdir(), "kci-bench-loop-"));
+  const cluster = await startKafkaConnectCluster({
+    workers: 1,
+    timing: { assignMs: 1, startMs: 1, restartMs: 1, settleMs: 1, rebalanceMs: 20 },
+  });
+  const owner = { app: "kci", relation: 3, modelUuid: "0b9c2f4e-6a1d-4c3b-9e8f-1a2b3c4d5e6f" };
+  const name = connectorName("mirror", owner);
+  const config = {
+    "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+    "tasks.max": "1",
+    "source.cluster.alias": "a",
+    name,
+  };
+  await writeFile(
+    join(dir, DESIRED_FILE),
+    JSON.stringify(
+      desired(dir, {
+        leader: true,
+        reconcileIntervalMs: INTERVAL_MS,
+        // Backoff before restart n is min(n² + n, 60) × unit: 0 for the first; a tiny unit keeps later ones short.
+        restartPolicy: { enabled: true, maxRestarts: 0, backoffUnitMs: 1 },
+        kafkaConnect: { relation: 3, endpoints: [...cluster.endpoints], username: "u", password: "p" },
+        connectors: [
+          { declared: "mirror", name, config, state: "running", declarationHash: "h", secretKeys: [] },
+        ],
+      }),
+    ),
+    { mode: 0o600 },
+  );
+  const workload = await startWorkload({
+    stateDir: dir,
+    reconcile,
+    leadership: async () => true,
+    dispatchEvent: async () => undefined,
+    listen: { host: "127.0.0.1", port: 0 },
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    processMetrics: false,
+  });
+  try {
+    const waitUntil = async (cond: () => boolean, ms: number) => {
+      const deadline = performance.now() + ms;
+      while (!cond()) {
+        if (performance.now() > deadline) throw new Error("condition not reached");
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    const running = () => workload.snapshot()?.connectors[0]?.tasks[0]?.state === "RUNNING";
+    await waitUntil(running, 10_000);
+    const delays: number[] = [];
+    const cycles: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      await waitUntil(running, 10_000);
+      const seen = cluster.requests.length;
+      const restarted = () =>
+        cluster.requests.slice(seen).some((r) => r.method === "POST" && r.path.includes("/restart"));
+      // A failure lands anywhere in the interval: spread the samples over it.
+      await new Promise((r) => setTimeout(r, ((i + 0.5) / SAMPLES) * INTERVAL_MS));
+      const t0 = performance.now();
+      cluster.failTask(name, 0, "java.lang.RuntimeException: bench");
+      await waitUntil(restarted, 3 * INTERVAL_MS);
+      delays.push(performance.now() - t0);
+      cycles.push(workload.snapshot()?.lastReconcile?.durationMs ?? 0);
+    }
+    const worst = Math.max(...delays);
+    // The restart goes out in the first cycle that starts after the failure: at most one interval later,
+    // plus that cycle's own time up to the restart request.
+    const bound = INTERVAL_MS + Math.max(...cycles);
+    return [
+      {
+        name: `failed task → restart through the loop (interval ${INTERVAL_MS} ms, ${SAMPLES} runs)`,
+        value: `median ${median(delays).toFixed(0)} ms, worst ${worst.toFixed(0)} ms (cycle ≤ ${Math.max(...cycles).toFixed(0)} ms)`,
+        target: "≤ one reconcile interval + that cycle's own time",
+        ok: worst <= bound,
+      },
+    ];
+  } finally {
+    await workload.close();
+    await cluster.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The integrator's workload: plugin server throughput and memory against http.server; restart latency. */
+export async function benchIntegratorWorkload(): Promise<Result[]> {
+  return [...(await benchPluginServer()), ...(await benchFailedTaskRestart())];
+}
