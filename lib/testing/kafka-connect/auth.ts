@@ -173,3 +173,20 @@ export function admits(credentials: Credentials, presented: PresentedCredentials
     credentials.get(presented.user) === presented.password
   );
 }
+
+/**
+ * JaasBasicAuthFilter on a worker holding `credentials` (null: basic auth off; "unreadable": the file could not
+ * be read, so every request is refused): "admitted", "refused" (the plain-text 401), or the message of the
+ * IllegalArgumentException that Base64 decoding throws for a malformed header, which the filter does not catch
+ * (Kafka's exception mapper answers it as a 500).
+ */
+export function authenticate(
+  credentials: Credentials | "unreadable" | null,
+  authorization: string | undefined,
+): "admitted" | "refused" | { error: string } {
+  if (credentials === null) return "admitted";
+  const presented = parseBasicAuth(authorization);
+  if (presented.malformed !== undefined) return { error: presented.malformed };
+  if (credentials === "unreadable") return "refused";
+  return admits(credentials, presented) ? "admitted" : "refused";
+}

@@ -1,3 +1,5 @@
+/** Injected failures and latency. */
+
 /** Injected failures: a matching request gets `{"error_code": status, "message": message}` instead of an answer. */
 export interface FaultSpec {
   status: number;
@@ -45,5 +47,50 @@ export class FaultTable {
 
   clear(): void {
     this.faults.length = 0;
+  }
+}
+
+/** A latency sleep in progress: woken early (false) when its worker stops or the cluster closes. */
+interface Sleeper {
+  worker: number;
+  wake: (served: boolean) => void;
+}
+
+/** Injected latency: every request waits `ms` first, on a timer that a stopping worker or close() cuts short. */
+export class Latency {
+  private readonly sleepers = new Map<NodeJS.Timeout, Sleeper>();
+  private closed = false;
+  ms = 0;
+
+  set(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`latency must be >= 0 ms, got ${ms}`);
+    this.ms = ms;
+  }
+
+  /** True when the latency has passed, false when the worker stopped or it was closed meanwhile. */
+  sleep(worker: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleepers.delete(timer);
+        resolve(true);
+      }, this.ms);
+      this.sleepers.set(timer, { worker, wake: resolve });
+    });
+  }
+
+  /** Wakes the sleepers of one worker (or all), cancelling their timers. */
+  wake(worker?: number): void {
+    for (const [timer, sleeper] of this.sleepers) {
+      if (worker !== undefined && sleeper.worker !== worker) continue;
+      clearTimeout(timer);
+      this.sleepers.delete(timer);
+      sleeper.wake(false);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake();
   }
 }

@@ -1,7 +1,7 @@
-import type { WorkerRuntime } from "./cluster.js";
 import { MSG, RestError } from "./errors.js";
 import { type Ctx, empty, type Handler, ok, readJson, stringMap } from "./rest.js";
 import { supports } from "./versions.js";
+import type { WorkerRuntime } from "./worker.js";
 
 /** `/admin/loggers` (LoggingResource): per-worker log4j levels, and (3.7+) cluster-wide changes. */
 

@@ -1,5 +1,6 @@
-import type { ClusterEngine, WorkerRuntime } from "./cluster.js";
+import type { ConnectEngine } from "./engine.js";
 import { RestError } from "./errors.js";
+import type { WorkerRuntime } from "./worker.js";
 
 /** The HTTP-side shapes every handler speaks, and the body helpers Jersey/Jackson would have applied. */
 
@@ -27,11 +28,13 @@ export interface Reply {
 }
 
 export interface Ctx {
-  engine: ClusterEngine;
+  engine: ConnectEngine;
   w: WorkerRuntime;
   req: Incoming;
   params: Record<string, string>;
   query: URLSearchParams;
+  /** An internal hop to worker `to` (RestClient forwarding), served there as a forwarded request. */
+  forward: (to: number, req: Incoming) => Promise<Reply>;
 }
 
 export type Handler = (ctx: Ctx) => Reply | Promise<Reply>;

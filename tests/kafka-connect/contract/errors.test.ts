@@ -240,8 +240,10 @@ describe("400s and 500s", () => {
       contract.client(cluster).createConnector("m", mirrorConfig({ "tasks.max": "zero" })),
     );
     expect(error.message).toMatch(/`\/\{connectorType\}\/config\/validate`$/);
+    // ConfigDef validates after a failed parse: Range.atLeast(1) refuses the null left behind.
     expect(error.configErrors).toEqual([
       { message: "Invalid value zero for configuration tasks.max: Not a number of type INT" },
+      { message: "Invalid value null for configuration tasks.max: Value must be non-null" },
     ]);
   });
 
