@@ -1,11 +1,11 @@
-import type { RestartHistory } from "../../common/desired-state.js";
-import type { Owner } from "../../common/names.js";
+import type { DesiredConnector, RestartHistory } from "../../common/desired-state.js";
+import { declaredNameOf, type Owner, ownerSuffix } from "../../common/names.js";
 import type { Reconcile, ReconcileInput, ReconcileResult } from "../../common/reconcile-api.js";
 import type { ConnectorObservation, ErrorReport } from "../../common/snapshot.js";
 import { execute } from "./executor.js";
 import { observeOwn, type RequestCounter, workerVersion } from "./observe.js";
 import { effectiveState, plan } from "./planner.js";
-import { errorReport, maskerFor } from "./report.js";
+import { errorReport, type Mask, maskerFor } from "./report.js";
 
 /**
  * One reconcile cycle: observe (one listing; `GET /` once per client), plan (pure), execute. It never throws
@@ -42,8 +42,9 @@ export const reconcile: Reconcile = async (input) => {
     errors.push(errorReport(error, mask));
   }
 
+  const { own, refused } = ownConnectors(desired.connectors, owner, mask);
   const planned = plan({
-    connectors: desired.connectors,
+    connectors: own,
     holds: desired.holds,
     observed,
     history: input.history,
@@ -72,12 +73,15 @@ export const reconcile: Reconcile = async (input) => {
   for (const { connector, kind, message } of outcome.errors) {
     if (connector !== undefined && !failures.has(connector)) failures.set(connector, { kind, message });
   }
-  const observations = planned.observations.map((o): ConnectorObservation => {
+  const acted = planned.observations.map((o): ConnectorObservation => {
     const error = failures.get(o.name) ?? o.error;
     // Just created: on Kafka Connect, not yet placed (what the worker itself reports until it is).
     const state = created.has(o.name) ? "UNASSIGNED" : o.state;
     return { ...o, state, ...(error ? { error } : {}) };
   });
+  // In declaration order, the refused ones where they were declared.
+  let next = 0;
+  const observations = desired.connectors.map((_, i) => refused.get(i)?.observation ?? acted[next++]!);
 
   return {
     observations,
@@ -85,10 +89,55 @@ export const reconcile: Reconcile = async (input) => {
     deleted: outcome.deleted,
     requests: counter.requests,
     restarts: outcome.restarts,
-    errors: [...errors, ...planned.notes, ...outcome.errors],
+    errors: [...errors, ...[...refused.values()].map((r) => r.error), ...planned.notes, ...outcome.errors],
     ...(version === undefined ? {} : { workerVersion: mask(version) }),
   } satisfies ReconcileResult;
 };
+
+interface Refused {
+  readonly observation: ConnectorObservation;
+  readonly error: ErrorReport & { readonly connector: string };
+}
+
+/**
+ * The declared connectors this cycle may act on: those whose name `declaredNameOf` recognises as this
+ * owner's, once each. Anything else in the desired state (a name built for another relation or application,
+ * or by a buggy hook) is reported and never sent to Kafka Connect: created there, it could never be found
+ * again by the listing, so never updated or deleted; and it might be someone else's connector.
+ */
+function ownConnectors(
+  connectors: readonly DesiredConnector[],
+  owner: Owner,
+  mask: Mask,
+): { own: DesiredConnector[]; refused: Map<number, Refused> } {
+  const own: DesiredConnector[] = [];
+  const refused = new Map<number, Refused>();
+  const names = new Set<string>();
+  connectors.forEach((c, i) => {
+    const recognised = declaredNameOf(c.name, owner) !== undefined;
+    if (recognised && !names.has(c.name)) {
+      names.add(c.name);
+      own.push(c);
+      return;
+    }
+    const why = recognised
+      ? "declared twice: only the first declaration is applied"
+      : `not a name of this application on this relation (<declared>${ownerSuffix(owner)}): not touched`;
+    const error = { kind: "invalid-name", message: mask(why) };
+    refused.set(i, {
+      observation: {
+        declared: c.declared,
+        name: c.name,
+        desired: c.state,
+        state: "UNKNOWN",
+        tasks: [],
+        error,
+      },
+      error: { ...error, connector: c.name },
+    });
+  });
+  return { own, refused };
+}
 
 /** A cycle that could not observe: every declared connector UNKNOWN, the history untouched. */
 function unknownCycle(input: ReconcileInput, counter: RequestCounter, error: ErrorReport): ReconcileResult {

@@ -1,0 +1,65 @@
+/**
+ * The reconciler against a cluster that misbehaves mid-cycle and a desired state it must not trust blindly:
+ * connectors deleted between the listing and the action, leadership checks that fail, 409 storms that
+ * outlast the client's retries, desired names that are not ours. On the Kafka Connect emulator, fake clock.
+ */
+
+import { describe, expect, it } from "vitest";
+import type { DesiredConnector } from "../../../charm/common/desired-state.js";
+import { declaredNameOf, ownerSuffix, uuidHex } from "../../../charm/common/names.js";
+import { Driver, sentBy, useBed } from "./bed.js";
+import { declare, desiredState, MODEL_UUID, OWNER, SOURCE_CLASS } from "./fixtures.js";
+
+const bed = useBed();
+
+async function setUp(connectors: DesiredConnector[], opts: Parameters<typeof bed.cluster>[0] = {}) {
+  const cluster = await bed.cluster(opts);
+  const client = bed.client(cluster);
+  const driver = new Driver(client, desiredState(connectors, { endpoints: cluster.endpoints }));
+  return { cluster, client, driver };
+}
+
+describe("names it does not own", () => {
+  it("sends nothing for a declared connector whose name declaredNameOf does not recognise", async () => {
+    const good = declare("good");
+    const hex = uuidHex(MODEL_UUID);
+    const foreignName = `orders_other-app_r${OWNER.relation}_${hex}`;
+    const bad: DesiredConnector[] = [
+      { ...declare("orders"), name: foreignName }, // another application's connector
+      declare("stale", { owner: { ...OWNER, relation: OWNER.relation + 1 } }), // built for another relation
+      { ...declare("x"), declared: "a/b", name: `a/b${ownerSuffix(OWNER)}` }, // not a declared name
+      { ...declare("y"), name: `Y${ownerSuffix(OWNER).toUpperCase()}` }, // upper-case hex
+    ];
+    const { cluster, client, driver } = await setUp([
+      good,
+      ...bad,
+      { ...good, config: { ...good.config, x: "1" } },
+    ]);
+    await client.createConnector(foreignName, { "connector.class": SOURCE_CLASS, "batch.size": "1" });
+    await cluster.idle();
+    const mark = cluster.requests.length;
+
+    let result = await driver.cycle();
+    for (let i = 0; i < 3; i++) {
+      await cluster.idle();
+      result = await driver.cycle();
+    }
+    const writes = sentBy(cluster, mark).filter((r) => r.method !== "GET");
+    expect(writes.map((r) => `${r.method} ${decodeURIComponent(r.path)}`)).toEqual(["POST /connectors"]);
+    expect(cluster.connector(good.name)?.config).toEqual(good.config);
+    expect(cluster.connector(foreignName)).toMatchObject({ configWrites: 1, target: "STARTED" });
+    for (const c of bad.slice(1)) expect(cluster.connector(c.name)).toBeUndefined();
+    for (const c of bad) {
+      expect(declaredNameOf(c.name, OWNER)).toBeUndefined();
+      expect(result.observations.find((o) => o.name === c.name)).toMatchObject({
+        state: "UNKNOWN",
+        error: { kind: "invalid-name" },
+      });
+    }
+    expect(result.errors.filter((e) => e.kind === "invalid-name").map((e) => e.connector)).toEqual([
+      ...bad.map((c) => c.name),
+      good.name,
+    ]);
+    expect(result.observations).toHaveLength(6);
+  });
+});
