@@ -61,12 +61,14 @@ export async function execute(input: ExecuteInput): Promise<ExecuteOutcome> {
       if (action.kind === "restart") outcome.restartsNotMade.push(action);
       continue;
     }
-    if (input.mayAct && !(await input.mayAct())) {
+    const leadership = await mayAct();
+    if (leadership !== true) {
       const left = input.actions.slice(i);
       outcome.restartsNotMade.push(...left.filter((a) => a.kind === "restart"));
+      const why = leadership === false ? "" : ` (${mask(leadership.failed)})`;
       outcome.errors.push({
         kind: "not-leader",
-        message: `leadership not confirmed: ${left.length} action(s) not applied`,
+        message: `leadership not confirmed${why}: ${left.length} action(s) not applied`,
       });
       break;
     }
@@ -86,6 +88,19 @@ export async function execute(input: ExecuteInput): Promise<ExecuteOutcome> {
     }
   }
   return outcome;
+
+  /**
+   * The leadership check; one that throws counts as not confirmed. A throw must not escape the cycle: it would
+   * lose the history of the restarts already made, and the next cycle would make them again at once.
+   */
+  async function mayAct(): Promise<true | false | { failed: string }> {
+    if (!input.mayAct) return true;
+    try {
+      return (await input.mayAct()) === true;
+    } catch (error) {
+      return { failed: error instanceof Error ? error.message : String(error) };
+    }
+  }
 
   async function apply(action: Action): Promise<void> {
     const { name } = action;
@@ -144,7 +159,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteOutcome> {
       throw error;
     }
     if (afterCreate === undefined) return;
-    if (input.mayAct && !(await input.mayAct())) throw notLeader();
+    if ((await mayAct()) !== true) throw notLeader();
     if (afterCreate === "pause") await send(() => client.pause(name, call));
     else await send(() => client.stop(name, call));
   }

@@ -63,3 +63,32 @@ describe("names it does not own", () => {
     expect(result.observations).toHaveLength(6);
   });
 });
+
+describe("leadership checks that fail", () => {
+  it("a mayAct that throws ends the cycle as not-leader; restarts already made stay in the history", async () => {
+    const a = declare("a");
+    const b = declare("b");
+    const { cluster, driver } = await setUp([a, b]);
+    await driver.converge(cluster);
+    await cluster.idle();
+    cluster.failTask(a.name, 0, "java.lang.RuntimeException: a");
+    cluster.failTask(b.name, 0, "java.lang.RuntimeException: b");
+    let calls = 0;
+    driver.mayAct = () => {
+      calls += 1;
+      if (calls > 1) throw new Error("juju-exec: is-leader: connection refused");
+      return true;
+    };
+    const result = await driver.cycle();
+    expect(result.restarts).toEqual({ [a.name]: 1 });
+    expect(result.history[a.name]).toMatchObject({ count: 1, total: 1 });
+    expect(result.history[b.name]?.count ?? 0).toBe(0);
+    expect(result.errors).toEqual([
+      {
+        kind: "not-leader",
+        message:
+          "leadership not confirmed (juju-exec: is-leader: connection refused): 1 action(s) not applied",
+      },
+    ]);
+  });
+});
