@@ -13,8 +13,8 @@ import { errorReport, type Mask, ReconcileError } from "./report.js";
  * Applies a plan with the REST client, in the plan's order. Thin on purpose: every decision is the planner's;
  * here are only the guards that need I/O. Leadership is checked before every write (`mayAct`); one connector's
  * failure skips only that connector's remaining actions; a failure of the cluster itself (down, credentials,
- * TLS) ends the cycle, since every further call would fail the same way (after its own timeouts). The 409
- * storms of a rebalance are the client's to retry.
+ * TLS, a rebalance past the client's retries) ends the cycle, since every further call would fail the same way
+ * (after its own timeouts). The 409 storms of a rebalance are the client's to retry first.
  */
 
 export interface ExecuteInput {
@@ -36,8 +36,13 @@ export interface ExecuteOutcome {
   readonly errors: (ErrorReport & { connector?: string })[];
 }
 
-/** Failures that are the cluster's, not one connector's: nothing more can succeed this cycle. */
+/**
+ * Failures that are the cluster's, not one connector's: nothing more can succeed this cycle. A rebalance that
+ * outlasted the client's 409 retries is the whole cluster's too: every further write would spend its own
+ * retries (up to the client's deadline each) on the same 409s.
+ */
 const CYCLE_KINDS: ReadonlySet<KafkaConnectErrorKind> = new Set([
+  "rebalancing",
   "unavailable",
   "unauthorized",
   "timeout",

@@ -19,6 +19,9 @@ async function setUp(connectors: DesiredConnector[], opts: Parameters<typeof bed
   return { cluster, client, driver };
 }
 
+const REBALANCE_409 =
+  "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)";
+
 describe("names it does not own", () => {
   it("sends nothing for a declared connector whose name declaredNameOf does not recognise", async () => {
     const good = declare("good");
@@ -90,5 +93,25 @@ describe("leadership checks that fail", () => {
           "leadership not confirmed (juju-exec: is-leader: connection refused): 1 action(s) not applied",
       },
     ]);
+  });
+});
+
+describe("a 409 storm that outlasts the client's retries", () => {
+  it("ends the cycle at the first write instead of spending every retry on every connector", async () => {
+    const connectors = ["a", "b", "c", "d", "e"].map((d) => declare(d));
+    const cluster = await bed.cluster();
+    const client = bed.client(cluster, { retry: { attempts: 3, baseDelayMs: 1, deadlineMs: 1_000 } });
+    const driver = new Driver(client, desiredState(connectors, { endpoints: cluster.endpoints }));
+    cluster.injectFault({
+      status: 409,
+      method: "POST",
+      message: REBALANCE_409,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const result = await driver.cycle();
+    expect(sentBy(cluster).filter((r) => r.method === "POST")).toHaveLength(3);
+    expect(result.errors.map((e) => [e.kind, e.connector])).toEqual([["rebalancing", undefined]]);
+    cluster.clearFaults();
+    await driver.converge(cluster);
   });
 });
