@@ -5,8 +5,15 @@
  */
 
 import type { z } from "zod";
+import { credentialScrubber } from "./credentials.js";
 import { parseEndpoints } from "./endpoints.js";
-import { classifyResponse, invalidArgument, isKafkaConnectError, KafkaConnectError } from "./errors.js";
+import {
+  classifyResponse,
+  invalidArgument,
+  isKafkaConnectError,
+  KafkaConnectError,
+  scrubFailure,
+} from "./errors.js";
 import type { ResponseObserver } from "./observer.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import {
@@ -150,7 +157,7 @@ export class KafkaConnectClient {
       timeoutMs,
       maxResponseBytes,
       retry: retryPolicy(options.retry),
-      ...(authorization === undefined ? {} : { authorization }),
+      ...(authorization === undefined ? {} : { authorization, scrub: credentialScrubber(options.auth) }),
       ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -185,7 +192,9 @@ export class KafkaConnectClient {
     const answer = await this.#send(spec, options);
     if (answer.status !== 200) {
       const parsed = tryJson(answer.text, WorkerHealthSchema);
-      if (!parsed) throw answerError(answer, classifyResponse(answer.status, answer.text, route));
+      if (!parsed) {
+        throw answerError(answer, classifyResponse(answer.status, answer.scrub(answer.text), route));
+      }
       return { ...parsed, httpStatus: answer.status, endpoint: answer.endpoint };
     }
     return { ...decode(answer, WorkerHealthSchema), httpStatus: answer.status, endpoint: answer.endpoint };
@@ -649,7 +658,7 @@ function answerError(
 ): KafkaConnectError {
   return new KafkaConnectError({
     attempts: answer.attempts,
-    ...failure,
+    ...scrubFailure(failure, answer.scrub),
     endpoint: answer.endpoint,
     method: answer.method,
     path: answer.path,

@@ -1,6 +1,7 @@
 /**
  * One error model for the Kafka Connect client: every failure is a `KafkaConnectError` whose `kind` says
- * what a caller can do about it, with the worker's own message kept verbatim. The classifiers here are pure
+ * what a caller can do about it, with the worker's own message kept verbatim up to a bound (2 KiB: a status
+ * line or a log event must stay readable whatever a worker sends). The classifiers here are pure
  * (status + body text in, error fields out) so every message variant of the worker is tested without I/O.
  */
 
@@ -131,7 +132,7 @@ export class KafkaConnectError extends Error {
   declare readonly tried?: readonly string[];
 
   constructor(init: KafkaConnectErrorInit) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    super(boundText(init.message), init.cause === undefined ? undefined : { cause: init.cause });
     this.kind = init.kind;
     this.endpoint = init.endpoint;
     this.method = init.method;
@@ -139,8 +140,11 @@ export class KafkaConnectError extends Error {
     this.attempts = init.attempts ?? 0;
     // Optional fields exist only when present (they are `declare`d), so inspect output stays readable.
     for (const key of OPTIONAL_FIELDS) {
-      if (init[key] !== undefined) Object.assign(this, { [key]: init[key] });
+      const value = init[key];
+      if (value === undefined) continue;
+      Object.assign(this, { [key]: typeof value === "string" ? boundText(value) : value });
     }
+    if (init.configErrors !== undefined) this.configErrors = boundProblems(init.configErrors);
   }
 
   /** One line for logs: kind, request, status, message and client-side detail. */
@@ -165,6 +169,51 @@ const OPTIONAL_FIELDS = [
   "deadlineReached",
   "tried",
 ] as const;
+
+/** The longest text an error keeps (message, detail, subject, each config error), marker included. */
+export const MAX_ERROR_TEXT = 2048;
+/** The most config errors an error keeps; a config with more keys than this is not a real connector's. */
+export const MAX_CONFIG_ERRORS = 1000;
+
+/**
+ * `text` if it fits in `max` characters; else its start and a marker saying how long it was, `max` in all, so
+ * bounding twice changes nothing.
+ */
+export function boundText(text: string, max = MAX_ERROR_TEXT): string {
+  if (text.length <= max) return text;
+  const marker = `… [cut: ${text.length} characters in all]`;
+  let keep = Math.max(0, max - marker.length);
+  // Never split a surrogate pair.
+  const code = text.charCodeAt(keep - 1);
+  if (code >= 0xd800 && code <= 0xdbff) keep -= 1;
+  return text.slice(0, keep) + marker;
+}
+
+function boundProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  return problems.slice(0, MAX_CONFIG_ERRORS).map((problem) => ({
+    ...(problem.key === undefined ? {} : { key: boundText(problem.key) }),
+    message: boundText(problem.message),
+  }));
+}
+
+/** The same failure with every text field passed through `scrub` (see credentials.ts). */
+export function scrubFailure<T extends Partial<KafkaConnectErrorInit>>(
+  failure: T,
+  scrub: (text: string) => string,
+): T {
+  const out: Record<string, unknown> = { ...failure };
+  for (const key of ["message", "detail", "subject", "connector"] as const) {
+    const value = failure[key];
+    if (typeof value === "string") out[key] = scrub(value);
+  }
+  if (failure.configErrors) {
+    out["configErrors"] = failure.configErrors.map((problem) => ({
+      ...(problem.key === undefined ? {} : { key: scrub(problem.key) }),
+      message: scrub(problem.message),
+    }));
+  }
+  return out as T;
+}
 
 export function isKafkaConnectError(
   error: unknown,
@@ -219,7 +268,12 @@ export function parseErrorMessage(text: string): { errorCode: number; message: s
 
 /** A non-JSON body as a message: trimmed, whitespace collapsed, bounded (proxies answer whole HTML pages). */
 function textMessage(status: number, text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  // Only the start can be shown: never scan megabytes for it.
+  const flat = text
+    .trimStart()
+    .slice(0, 16 * MAX_TEXT_MESSAGE)
+    .replace(/\s+/g, " ")
+    .trim();
   if (flat === "") return `HTTP ${status} with an empty body`;
   return flat.length > MAX_TEXT_MESSAGE ? `${flat.slice(0, MAX_TEXT_MESSAGE)}…` : flat;
 }
@@ -319,16 +373,22 @@ function classifyBadRequest(message: string): Classified {
   return { kind: "bad-request" };
 }
 
-const NO_CONNECTOR_TYPE = /Connector config \{.*\} contains no connector type/s;
+const CONFIG_ECHO_START = "Connector config {";
+const CONFIG_ECHO_END = "} contains no connector type";
 const REDACTED_NO_CONNECTOR_TYPE = "Connector config {…} contains no connector type";
 
 /**
  * The worker echoes the whole config map, secrets included, when `connector.class` is missing: a config
  * write answers it as a 400, the validate endpoint as a 500 prefixed with the exception's class name. Keep
- * the shape, drop the values.
+ * the shape, drop the values: from the first opening to the last closing, as a greedy match would, but with
+ * two index searches (a regex here is quadratic on a message repeating the opening).
  */
 function redactConfigEcho(message: string): string {
-  return message.replace(NO_CONNECTOR_TYPE, REDACTED_NO_CONNECTOR_TYPE);
+  const start = message.indexOf(CONFIG_ECHO_START);
+  if (start === -1) return message;
+  const end = message.lastIndexOf(CONFIG_ECHO_END);
+  if (end < start + CONFIG_ECHO_START.length) return message;
+  return message.slice(0, start) + REDACTED_NO_CONNECTOR_TYPE + message.slice(end + CONFIG_ECHO_END.length);
 }
 
 /**

@@ -18,13 +18,16 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Agent, type Dispatcher } from "undici";
 import { formatBytes, readBounded } from "./body.js";
+import { noScrub, type Scrub } from "./credentials.js";
 import {
+  boundText,
   classifyResponse,
   classifyTransportError,
   invalidArgument,
   KafkaConnectError,
   type KafkaConnectErrorInit,
   type RouteFacts,
+  scrubFailure,
 } from "./errors.js";
 import { type ResponseObserver, routeTemplate } from "./observer.js";
 import { nextRetry, type RetryPolicy } from "./retry.js";
@@ -74,12 +77,16 @@ export interface HttpAnswer {
   readonly method: HttpMethod;
   readonly path: string;
   readonly attempts: number;
+  /** Removes the client's credentials from a text (see credentials.ts): for errors built from this answer. */
+  readonly scrub: Scrub;
 }
 
 export interface TransportConfig {
   readonly endpoints: readonly string[];
   /** The whole `Authorization` header value; kept out of every log and error. */
   readonly authorization?: string;
+  /** Removes the credentials from any text bound for an error or a log event. */
+  readonly scrub?: Scrub;
   readonly tlsCa?: string;
   readonly timeoutMs: number;
   /** The most bytes of an answer's body read; past it the call fails with "response-too-large". */
@@ -157,6 +164,7 @@ export class Transport {
   readonly #config: TransportConfig;
   readonly #sleep: Sleep;
   readonly #now: () => number;
+  readonly #scrub: Scrub;
   /** Worker version per endpoint, read once (null: the answer had no version we could read). */
   readonly #versions = new Map<string, string | null>();
   #preferred = 0;
@@ -167,6 +175,7 @@ export class Transport {
     this.#endpoints = config.endpoints;
     this.#sleep = config.sleep ?? defaultSleep;
     this.#now = config.now ?? Date.now;
+    this.#scrub = config.scrub ?? noScrub;
     const injected = injectedDispatcher;
     injectedDispatcher = undefined;
     // A test dispatcher never talks to an https endpoint: only the client's own Agent, which verifies, does.
@@ -276,6 +285,7 @@ export class Transport {
             method: call.spec.method,
             path: call.spec.path,
             attempts: call.attempts,
+            scrub: this.#scrub,
           },
         };
       }
@@ -429,7 +439,9 @@ export class Transport {
       this.#log("debug", `${method} ${path} → ${status} in ${this.#now() - started} ms`, endpoint);
       const expected = request.expect ? request.expect.includes(status) : status >= 200 && status < 300;
       if (expected) return { type: "answer", status, text };
-      const failure: Failure = { ...classifyResponse(status, text, request.route), endpoint };
+      // Scrubbed before classifying: the classifier cuts long texts, which could leave half a credential.
+      const classified = classifyResponse(status, this.#scrub(text), request.route);
+      const failure: Failure = { ...classified, endpoint };
       // Workers disagree about credentials while they roll: ask every other one once, even for a POST,
       // since the auth filter rejected the request before the worker acted on it.
       if (failure.kind === "unauthorized") return { type: "failure", failure, failover: true };
@@ -501,15 +513,19 @@ export class Transport {
 
   #error(call: Call, failure: Failure): KafkaConnectError {
     return new KafkaConnectError({
-      ...failure,
+      ...scrubFailure(failure, this.#scrub),
       method: call.spec.method,
       path: call.spec.path,
       attempts: call.attempts,
     });
   }
 
-  #log(level: LogEvent["level"], message: string, endpoint?: string): void {
-    this.#config.logger?.(endpoint === undefined ? { level, message } : { level, message, endpoint });
+  #log(level: LogEvent["level"], text: string, endpoint?: string): void {
+    const { logger } = this.#config;
+    if (logger === undefined) return;
+    // Log lines carry worker messages: scrubbed, and bounded like an error's.
+    const message = boundText(this.#scrub(text));
+    logger(endpoint === undefined ? { level, message } : { level, message, endpoint });
   }
 }
 

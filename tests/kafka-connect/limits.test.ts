@@ -2,17 +2,22 @@
  * Bounds on what a worker (or anything on its port) can make the client hold: answer bodies are capped by
  * `maxResponseBytes`, worker messages by length, and the client's own credentials never leave in its texts.
  */
+import { spawnSync } from "node:child_process";
 import type http from "node:http";
+import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { credentialForms } from "../../lib/kafka-connect/credentials.js";
+import { boundText, MAX_ERROR_TEXT } from "../../lib/kafka-connect/errors.js";
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   isKafkaConnectError,
   KafkaConnectClient,
   type KafkaConnectClientOptions,
+  type KafkaConnectError,
   type LogEvent,
   type ResponseEvent,
 } from "../../lib/kafka-connect/index.js";
-import { SERVER_INFO } from "./support/fixtures.js";
+import { CONFIG, CONNECTOR, SERVER_INFO } from "./support/fixtures.js";
 import { failure } from "./support/msw-client.js";
 import { closeAll, type Handler, sendJson, startHttp } from "./support/servers.js";
 
@@ -142,5 +147,139 @@ describe("maxResponseBytes", () => {
       }
       expect(isKafkaConnectError(error, "invalid-argument")).toBe(true);
     }
+  });
+});
+
+describe("worker texts are bounded", () => {
+  it("boundText keeps short texts, cuts long ones to the bound with a marker, and is idempotent", () => {
+    expect(boundText("short")).toBe("short");
+    const long = "x".repeat(50_000);
+    const cut = boundText(long);
+    expect(cut.length).toBeLessThanOrEqual(MAX_ERROR_TEXT);
+    expect(cut).toMatch(/^x+… \[cut: 50000 characters in all\]$/);
+    expect(boundText(cut)).toBe(cut);
+    // A surrogate pair is never split.
+    const emoji = boundText(`${"a".repeat(10)}${"😀".repeat(100)}`, 41);
+    expect(emoji).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
+  it("a 50 MB worker message becomes a 2 KiB error message, config errors and log lines bounded too", async () => {
+    const huge = `Failed to find any class that implements Connector ${"y".repeat(50 * 10 ** 6)}`;
+    const lines = Array.from({ length: 3_000 }, (_, i) => `key.${i}: ${"z".repeat(5_000)}`);
+    const invalid = `Connector configuration is invalid and contains the following 3000 error(s):\n${lines.join("\n")}`;
+    const server = await startHttp((req, res) => {
+      if (req.method === "POST") return sendJson(res, 400, { error_code: 400, message: invalid });
+      sendJson(res, 500, { error_code: 500, message: huge });
+    });
+    const { client, logs } = connect(server.url, { maxResponseBytes: 64 * MiB });
+    const error = await failure(client.getConnector(CONNECTOR));
+    expect(error.kind).toBe("server-error");
+    expect(error.message.length).toBeLessThanOrEqual(MAX_ERROR_TEXT);
+    expect(error.message).toMatch(
+      /^Failed to find any class that implements Connector y+… \[cut: \d+ characters in all\]$/,
+    );
+    expect(error.describe().length).toBeLessThan(MAX_ERROR_TEXT + 200);
+    const config = await failure(client.createConnector(CONNECTOR, CONFIG));
+    expect(config.kind).toBe("invalid-config");
+    expect(config.message.length).toBeLessThanOrEqual(MAX_ERROR_TEXT);
+    expect(config.configErrors).toHaveLength(1_000);
+    expect(config.configErrors!.every((p) => p.message.length <= MAX_ERROR_TEXT)).toBe(true);
+    expect(config.configErrors![0]!.message).toMatch(/^key\.0: z+… \[cut: 5007 characters in all\]$/);
+    expect(logs.every((l) => l.message.length <= MAX_ERROR_TEXT)).toBe(true);
+  }, 60_000); // 50 MB through a loopback socket and JSON.parse: seconds on a loaded machine
+
+  it("a message repeating the config-echo opening is classified in linear time (was quadratic)", () => {
+    // In a child bounded by a timeout: a quadratic scan blocks the event loop, which no test timeout can stop.
+    // 1.8 MB: the old regex took ~54 s on 576 KB, so minutes here; the index search takes milliseconds.
+    const code = [
+      'const { classifyResponse } = await import("./lib/kafka-connect/errors.ts");',
+      'const message = "Connector config {".repeat(100000) + "x} contains no connector type";',
+      "const r = classifyResponse(400, JSON.stringify({ error_code: 400, message }));",
+      "process.stdout.write(JSON.stringify({ kind: r.kind, message: r.message }));",
+    ].join("\n");
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      cwd: process.cwd(),
+      timeout: 20_000,
+      encoding: "utf8",
+    });
+    expect(child.signal).toBeNull();
+    expect(JSON.parse(child.stdout)).toEqual({
+      kind: "bad-request",
+      message: "Connector config {…} contains no connector type",
+    });
+  });
+});
+
+describe("the client's own credentials never leave in its texts", () => {
+  // Every character that URL-encoding, form-encoding or JSON-escaping changes.
+  const USER = "integrator";
+  const PASSWORD = 'p@ss w"rd/ü&x=1+\\end';
+  const BASIC = Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
+
+  it("credentialForms: plain, JSON-escaped, URL- and form-encoded password, base64 user:password", () => {
+    const forms = credentialForms({ username: USER, password: PASSWORD });
+    expect(forms).toEqual(
+      expect.arrayContaining([
+        PASSWORD,
+        JSON.stringify(PASSWORD).slice(1, -1),
+        encodeURIComponent(PASSWORD),
+        new URLSearchParams({ p: PASSWORD }).toString().slice(2),
+        BASIC.replace(/=+$/, ""),
+      ]),
+    );
+    expect(forms.every((f, i) => i === 0 || forms[i - 1]!.length >= f.length)).toBe(true);
+  });
+
+  it("a proxy or worker echoing the request is scrubbed from message, describe(), configErrors and logs", async () => {
+    const echo = [
+      `Authorization: Basic ${BASIC}`,
+      `password=${new URLSearchParams({ p: PASSWORD }).toString().slice(2)}`,
+      `url=http://x/?p=${encodeURIComponent(PASSWORD)}`,
+      `json={"password":${JSON.stringify(PASSWORD)}}`,
+      `raw=${PASSWORD}`,
+    ].join("\n");
+    const proxy = await startHttp((_req, res) => {
+      res.writeHead(502, { "content-type": "text/plain" });
+      // The header straddles character 300, where a text body is cut for the message.
+      res.end(`${"x".repeat(268)} Authorization: Basic ${BASIC}\n${echo}`);
+    });
+    const worker = await startHttp((req, res) => {
+      if (req.method === "POST") {
+        const message = `Connector configuration is invalid and contains the following 1 error(s):\nconnection.password: ${PASSWORD} rejected`;
+        return sendJson(res, 400, { error_code: 400, message });
+      }
+      if (req.url === "/") return sendJson(res, 200, { [PASSWORD]: echo });
+      sendJson(res, 401, { error_code: 401, message: echo });
+    });
+    const auth = { username: USER, password: PASSWORD };
+    const errors: KafkaConnectError[] = [];
+    const logs: LogEvent[] = [];
+    for (const [endpoints, call] of [
+      [[proxy.url, worker.url], (c: KafkaConnectClient) => c.getConnector(CONNECTOR)],
+      [[proxy.url], (c: KafkaConnectClient) => c.getConnector(CONNECTOR)],
+      [[worker.url], (c: KafkaConnectClient) => c.createConnector(CONNECTOR, CONFIG)],
+      [[worker.url], (c: KafkaConnectClient) => c.serverInfo()],
+    ] as const) {
+      const setup = connect([...endpoints], { auth });
+      errors.push(await failure(call(setup.client)));
+      logs.push(...setup.logs);
+    }
+    expect(errors.map((e) => e.kind)).toEqual([
+      "unauthorized",
+      "unavailable",
+      "invalid-config",
+      "malformed-response",
+    ]);
+    const everything = [
+      ...errors.flatMap((e) => [e.message, e.describe(), inspect(e, { depth: Infinity }), JSON.stringify(e)]),
+      JSON.stringify(logs),
+    ].join("\n");
+    for (const form of credentialForms(auth)) expect(everything).not.toContain(form);
+    expect(everything).not.toContain("ss w");
+    expect(errors[0]!.message).toContain("Authorization: Basic ***");
+    expect(errors[2]!.configErrors).toEqual([{ message: "connection.password: *** rejected" }]);
+    // Scrubbed before the 300-character cut of a text body: no half credential either.
+    expect(errors[1]!.message).toContain("Basic ***");
+    expect(everything).not.toContain(BASIC.slice(0, 8));
   });
 });
