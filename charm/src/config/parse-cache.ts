@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as z from "zod/mini";
 import { ConnectorDesiredState } from "../../common/desired-state.js";
 import { readBoundedFile, writeFileAtomic } from "../../common/files.js";
-import { type ParsedConnectors, parseConnectorsText } from "./connectors.js";
+import { type ParsedConnectors, parseConnectorsText, type YamlParser } from "./connectors.js";
 
 /**
  * The parsed `connectors` option, cached in the state dir by the sha256 of its text: the YAML parser is
@@ -56,9 +56,15 @@ export async function declarationsFor(
     }
   }
   const parsed =
-    text.trim() === "" ? parseConnectorsText(text, NO_YAML) : parseConnectorsText(text, await import("yaml"));
+    text.trim() === "" ? parseConnectorsText(text, NO_YAML) : parseConnectorsText(text, await loadYaml());
   await writeFileAtomic(path, JSON.stringify({ sha256, result: parsed }));
   return { parsed, parsedNow: true };
+}
+
+/** `yaml` is CommonJS: bundled, its dynamic import may come back as `{ default: module }`. */
+async function loadYaml(): Promise<YamlParser> {
+  const mod = (await import("yaml")) as unknown as YamlParser & { default?: YamlParser };
+  return typeof mod.parse === "function" ? mod : mod.default!;
 }
 
 /** An empty option needs no parser. */
