@@ -92,16 +92,17 @@ export class ActionRun {
     name: string,
     settled: (status: ConnectorStateInfo) => boolean,
   ): Promise<{ status?: ConnectorStateInfo; settled: boolean }> {
-    const deadline = this.now() + this.limits.pollTimeoutMs;
+    // Bounded by a count of polls, not a clock: a test's frozen clock or instant sleep cannot make it endless.
+    const polls = Math.max(1, Math.ceil(this.limits.pollTimeoutMs / this.limits.pollIntervalMs));
     let status: ConnectorStateInfo | undefined;
-    for (;;) {
+    for (let poll = 1; ; poll++) {
       try {
         status = await client.status(name, this.call);
       } catch (error) {
         if (!isKafkaConnectError(error, "not-found")) throw error;
       }
       if (status && settled(status)) return { status, settled: true };
-      if (this.now() >= deadline) return status ? { status, settled: false } : { settled: false };
+      if (poll >= polls) return status ? { status, settled: false } : { settled: false };
       await this.sleep(this.limits.pollIntervalMs);
     }
   }

@@ -80,7 +80,7 @@ export class FakeDeps implements ActionDeps {
   /** Values the hooks' secret-get would have registered with the redactor. */
   secretValues: string[] = [];
   readonly clients: KafkaConnectClient[] = [];
-  readonly limits = { pollIntervalMs: 10, pollTimeoutMs: 3000, deadlineMs: 20_000 };
+  limits = { pollIntervalMs: 10, pollTimeoutMs: 3000, deadlineMs: 20_000 };
   readonly now = () => Date.parse("2025-01-02T03:04:05Z");
 
   constructor(private readonly cluster: KafkaConnectCluster) {}

@@ -13,8 +13,17 @@ afterEach(async () => {
   await cluster?.close();
 });
 
-async function start(version: string, auth?: { users: Record<string, string> }) {
-  cluster = await startKafkaConnectCluster({ workers: 1, version, ...(auth ? { auth } : {}) });
+async function start(
+  version: string,
+  auth?: { users: Record<string, string> },
+  timing?: { settleMs: number },
+) {
+  cluster = await startKafkaConnectCluster({
+    workers: 1,
+    version,
+    ...(auth ? { auth } : {}),
+    ...(timing ? { timing } : {}),
+  });
   deps = new FakeDeps(cluster);
   return { cluster, deps };
 }
@@ -49,7 +58,7 @@ describe("actions on older workers and refusals", () => {
     deps.connectors = [orders];
     const record = await runAction(deps, "stop", { connector: "orders" });
     expect(record.actionFailure).toMatch(
-      /^this Kafka Connect is too old: .*3\.5.* \(the hold is recorded: the charm stops orders once Kafka Connect answers; run resume to cancel\)$/,
+      /^this Kafka Connect is too old: PUT \/connectors\/\{c\}\/stop needs Kafka Connect 3\.5 or later; this worker is older \(the hold is recorded: the charm stops orders once Kafka Connect answers; run resume to cancel\)$/,
     );
   });
 
@@ -70,5 +79,21 @@ describe("actions on older workers and refusals", () => {
     const record = await runAction(deps, "get-offsets", { connector: "orders" });
     expect(record.actionFailure).toMatch(/^Kafka Connect is unreachable \(1 endpoint\(s\) tried\): /);
     expect(record.actionFailure).not.toContain("\n");
+  });
+
+  it("a state change that does not settle in time is reported as it stands after a bounded number of polls", async () => {
+    const { cluster, deps } = await start("3.9", undefined, { settleMs: 60_000 });
+    const orders = mirror("orders", { tasks: 1 });
+    await createOnCluster(cluster, orders);
+    deps.connectors = [orders];
+    deps.limits = { pollIntervalMs: 10, pollTimeoutMs: 50, deadlineMs: 20_000 };
+    const from = cluster.requests.length;
+    const record = await runAction(deps, "pause", { connector: "orders" });
+    expect(record.actionFailure).toBeUndefined();
+    expect(output(record).message).toBe(
+      "orders: RUNNING (1/1 tasks running) (still changing); held paused until resume or a change of its declaration",
+    );
+    const polls = cluster.requests.slice(from).filter((r) => r.path.endsWith("/status"));
+    expect(polls).toHaveLength(5);
   });
 });
