@@ -149,7 +149,7 @@ export function processSupervisor(opts: { env?: NodeJS.ProcessEnv } = {}): Super
         const child = spawn(node!, args, {
           detached: true,
           stdio: ["ignore", log, log],
-          env: opts.env ?? process.env,
+          env: workloadEnv(opts.env ?? process.env),
           cwd: spec.charmDir,
         });
         child.unref();
@@ -165,6 +165,14 @@ export function processSupervisor(opts: { env?: NodeJS.ProcessEnv } = {}): Super
       if (pid !== undefined && alive(pid)) await stopPid(pid);
     },
   };
+}
+
+/**
+ * The hook's environment minus Juju's hook variables: juju-exec refuses to run from a process that carries a
+ * hook context (JUJU_CONTEXT_ID), and the workload must not look like a hook anyway.
+ */
+export function workloadEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("JUJU_")));
 }
 
 /** SIGTERM, then SIGKILL after 5 s; bounded polling, never a long sleep. */

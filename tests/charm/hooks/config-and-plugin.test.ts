@@ -220,3 +220,15 @@ describe("the probe and the URL", () => {
     expect(pluginUrlFor("fd00::1", 8080, sha)).toBe(`http://[fd00::1]:8080/api/v1/plugin#sha512=${sha}`);
   });
 });
+
+describe("the child-process supervisor's environment", () => {
+  it("drops Juju's hook variables, so the workload's juju-exec is not refused as a hook", async () => {
+    const { workloadEnv } = await import("../../../charm/src/service.js");
+    expect(
+      workloadEnv({ PATH: "/bin", JUJU_CONTEXT_ID: "x/1", JUJU_UNIT_NAME: "a/0", KCI_STATE_DIR: "/s" }),
+    ).toEqual({
+      PATH: "/bin",
+      KCI_STATE_DIR: "/s",
+    });
+  });
+});
