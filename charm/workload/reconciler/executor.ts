@@ -123,9 +123,13 @@ export async function execute(input: ExecuteInput): Promise<ExecuteOutcome> {
         await create(action);
         outcome.created.push(name);
         return;
-      case "update":
-        await send(() => client.putConfig(name, action.config, call));
+      case "update": {
+        const { created } = await send(() => client.putConfig(name, action.config, call));
+        if (!created) return;
+        outcome.created.push(name);
+        if (action.ifCreated) await afterCreateStep(name, action.ifCreated);
         return;
+      }
       case "pause":
         await send(() => client.pause(name, call));
         return;
@@ -163,9 +167,12 @@ export async function execute(input: ExecuteInput): Promise<ExecuteOutcome> {
       if (isKafkaConnectError(error, "already-exists")) return;
       throw error;
     }
-    if (afterCreate === undefined) return;
+    if (afterCreate !== undefined) await afterCreateStep(name, afterCreate);
+  }
+
+  async function afterCreateStep(name: string, step: "pause" | "stop"): Promise<void> {
     if ((await mayAct()) !== true) throw notLeader();
-    if (afterCreate === "pause") await send(() => client.pause(name, call));
+    if (step === "pause") await send(() => client.pause(name, call));
     else await send(() => client.stop(name, call));
   }
 

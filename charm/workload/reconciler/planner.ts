@@ -39,6 +39,11 @@ export type Action =
       readonly config: Readonly<Record<string, string>>;
       /** Keys added, removed or changed: names only (values may be secrets). */
       readonly changedKeys: readonly string[];
+      /**
+       * Sent if the PUT created the connector (deleted behind our back since the listing: a PUT then
+       * creates it, running), so it does not run a cycle long against a paused or stopped declaration.
+       */
+      readonly ifCreated?: "pause" | "stop";
     }
   | { readonly kind: "pause" | "resume" | "stop"; readonly name: string; readonly declared: string }
   | {
@@ -205,7 +210,17 @@ export function plan(input: PlanInput): Plan {
       seen.config && !Object.hasOwn(seen.config, "name") ? { ...seen.config, name } : seen.config;
     const changed = stored ? changedKeys(config, stored) : [];
     // Never an identical PUT: Kafka rewrites the config and restarts the connector and its tasks anyway.
-    if (changed.length > 0) actions.push({ kind: "update", name, declared, config, changedKeys: changed });
+    if (changed.length > 0) {
+      const ifCreated = want === "running" ? undefined : want === "stopped" && canStop ? "stop" : "pause";
+      actions.push({
+        kind: "update",
+        name,
+        declared,
+        config,
+        changedKeys: changed,
+        ...(ifCreated ? { ifCreated } : {}),
+      });
+    }
 
     const status = seen.status;
     const state: ObservedState = status?.connector.state ?? "UNASSIGNED";

@@ -98,7 +98,7 @@ export function useBed(): Bed {
 export class Driver {
   now = T0;
   history: RestartHistory = {};
-  mayAct: () => boolean = () => true;
+  mayAct: () => boolean | Promise<boolean> = () => true;
 
   constructor(
     public client: KafkaConnectClient,

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredConnector } from "../../../charm/common/desired-state.js";
 import { declaredNameOf, ownerSuffix, uuidHex } from "../../../charm/common/names.js";
+import { eventually } from "../../support/eventually.js";
 import { Driver, sentBy, useBed } from "./bed.js";
 import { declare, desiredState, MODEL_UUID, OWNER, SOURCE_CLASS } from "./fixtures.js";
 
@@ -113,5 +114,60 @@ describe("a 409 storm that outlasts the client's retries", () => {
     expect(result.errors.map((e) => [e.kind, e.connector])).toEqual([["rebalancing", undefined]]);
     cluster.clearFaults();
     await driver.converge(cluster);
+  });
+});
+
+describe("deleted behind its back between the listing and the action", () => {
+  for (const state of ["paused", "stopped"] as const) {
+    it(`a config PUT that recreates a ${state} connector is followed at once by its ${state === "paused" ? "pause" : "stop"}`, async () => {
+      const orders = { ...declare("orders"), state };
+      const { cluster, client, driver } = await setUp([orders]);
+      await driver.converge(cluster);
+      const changed = { ...orders, config: { ...orders.config, "batch.size": "9" }, declarationHash: "h2" };
+      driver.desired = { ...driver.desired, connectors: [changed] };
+      let deleted = false;
+      driver.mayAct = () => {
+        if (!deleted) {
+          deleted = true;
+          return client.deleteConnector(orders.name).then(() => true);
+        }
+        return true;
+      };
+      const result = await driver.cycle();
+      expect(result.errors).toEqual([]);
+      expect(cluster.connector(orders.name)?.config["batch.size"]).toBe("9");
+      await eventually(
+        async () => cluster.connector(orders.name)?.target,
+        (t) => t === (state === "paused" ? "PAUSED" : "STOPPED"),
+      );
+      await driver.converge(cluster);
+    });
+  }
+
+  it("a pause that meets a 404 is that connector's error, and the next cycle recreates it paused", async () => {
+    const orders = declare("orders");
+    const other = declare("other");
+    const { cluster, client, driver } = await setUp([orders, other]);
+    await driver.converge(cluster);
+    driver.desired = {
+      ...driver.desired,
+      connectors: [
+        { ...orders, state: "paused" },
+        { ...other, state: "paused" },
+      ],
+    };
+    let deleted = false;
+    driver.mayAct = async () => {
+      if (!deleted) {
+        deleted = true;
+        await client.deleteConnector(orders.name);
+      }
+      return true;
+    };
+    const result = await driver.cycle();
+    expect(result.errors.map((e) => [e.connector, e.kind])).toEqual([[orders.name, "not-found"]]);
+    await driver.converge(cluster);
+    expect(cluster.connector(orders.name)?.target).toBe("PAUSED");
+    expect(cluster.connector(other.name)?.target).toBe("PAUSED");
   });
 });
