@@ -98,12 +98,9 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/** Referenced timers: the loop's next cycle is what keeps the service alive while nothing else runs. */
 export const realTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 

@@ -34,9 +34,9 @@ export class CycleLoop {
     this.#timers = options.timers ?? realTimers;
   }
 
-  /** The first cycle runs at once. */
-  start(): void {
-    this.#kick();
+  /** The first cycle runs at once; resolves when it ended (the interval takes over from there). */
+  start(): Promise<void> {
+    return this.runNow();
   }
 
   /** Run soon (debounced). */

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_STATE_DIR, STATE_DIR_ENV } from "../common/workload-api.js";
 import { createLog, describeError, Masker } from "./log.js";
 import { reconcile } from "./reconciler/index.js";
-import { startWorkload } from "./service.js";
+import { startWorkload, type Workload } from "./service.js";
 
 /**
  * The workload service: `node workload.mjs [--state-dir <dir>] [--host <addr>]`, run by systemd on every unit
@@ -45,7 +45,24 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   process.on("uncaughtException", fatal("uncaught exception"));
   process.on("unhandledRejection", fatal("unhandled rejection"));
 
-  const workload = await startWorkload({
+  // Signals are handled from the start: one arriving while the first cycle runs stops the workload after it.
+  let stopping: string | undefined;
+  let workload: Workload | undefined;
+  const stop = (w: Workload) =>
+    w.close().then(
+      () => process.exit(0),
+      (err: unknown) => fatal("stopping failed")(err),
+    );
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = signal;
+    log.info(`${signal}: stopping`);
+    if (workload) void stop(workload);
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
+  workload = await startWorkload({
     stateDir,
     reconcile,
     log,
@@ -53,18 +70,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     listen: { host: values.host ?? "0.0.0.0" },
   });
   log.info(`workload started (state in ${stateDir})`);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: stopping`);
-    workload.close().then(
-      () => process.exit(0),
-      (err: unknown) => fatal("stopping failed")(err),
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  if (stopping) void stop(workload);
 }
 
 await main(process.argv.slice(2));

@@ -174,7 +174,7 @@ class WorkloadService implements Workload {
       },
       onChange: () => {
         this.metrics.setPluginVerified(this.#server.state().sha512 !== undefined);
-        if (this.#desired) this.#publish();
+        if (this.#desired) void this.#publish();
       },
     });
     this.loop = new CycleLoop({
@@ -189,8 +189,7 @@ class WorkloadService implements Workload {
   async start(): Promise<void> {
     await this.#loadHistory();
     if (this.#o.watch ?? true) this.#watch();
-    await this.loop.runNow();
-    this.loop.start();
+    await this.loop.start();
   }
 
   trigger(): void {
@@ -219,8 +218,7 @@ class WorkloadService implements Workload {
     await this.#server.close();
     await this.#closeClient();
     this.#view = { ...this.#view, acting: false };
-    if (this.#desired) this.#publish();
-    await this.#writes;
+    if (this.#desired) await this.#publish();
   }
 
   // ---- one cycle ----------------------------------------------------------------------------------------
@@ -247,7 +245,7 @@ class WorkloadService implements Workload {
       await this.#reconcile(desired, access, signal);
     }
     await this.#saveHistory();
-    this.#publish();
+    await this.#publish();
   }
 
   async #reconcile(desired: DesiredState, access: KafkaConnectAccess, signal: AbortSignal): Promise<void> {
@@ -382,9 +380,9 @@ class WorkloadService implements Workload {
   // ---- the snapshot ---------------------------------------------------------------------------------------
 
   /** Compose and write status.json (serialised), then tell the notifier what the health digest is now. */
-  #publish(): void {
+  #publish(): Promise<void> {
     const desired = this.#desired;
-    if (!desired) return;
+    if (!desired) return this.#writes;
     const server = this.#server.state();
     const view = this.#view;
     const fresh = view.observedAt !== undefined && this.#now() - view.observedAt < LEADERSHIP_LEASE_MS;
@@ -414,7 +412,10 @@ class WorkloadService implements Workload {
     this.#writes = this.#writes
       .then(() => writeFileAtomic(this.#snapshotPath, text))
       .catch((err: unknown) => this.#log.error(`cannot write ${SNAPSHOT_FILE}: ${describeError(err)}`));
-    if (!this.#closed) this.notifier.notify(healthDigest(snapshot), desired);
+    if (!this.#closed) {
+      this.notifier.notify(healthDigest(snapshot), { unit: desired.unit, charmDir: desired.charmDir });
+    }
+    return this.#writes;
   }
 
   #maskError(e: ErrorReport): ErrorReport {
