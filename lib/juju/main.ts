@@ -1,5 +1,6 @@
 import { Hook } from "./hook.js";
 import type { CharmMeta } from "./meta.js";
+import type { Redactor } from "./model/redactor.js";
 
 /** A charm is a function of one hook. It is handed a Hook and decides everything from there. */
 export type Charm<M extends CharmMeta = CharmMeta> = (hook: Hook<M>) => Promise<void> | void;
@@ -19,12 +20,30 @@ export async function runHook<M extends CharmMeta>(charm: Charm<M>, hook: Hook<M
     await charm(hook);
     return {};
   } catch (error) {
-    const failure = hook.redactor.redact(
-      error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    );
+    const failure = failureText(hook.redactor, error);
     await hook.log.error(`hook failed: ${failure}`).catch(() => undefined);
     return { failure, error };
   }
+}
+
+/** The most characters of a failure reported; juju-log takes it on argv, where one argument is ≤ 128 KiB. */
+export const MAX_FAILURE_TEXT = 4096;
+
+/**
+ * `Name: message` of an uncaught error, redacted of every known secret form, then cut to MAX_FAILURE_TEXT (in
+ * that order: a cut first could leave part of a secret no longer recognisable as one).
+ */
+export function failureText(redactor: Redactor, error: unknown): string {
+  let raw: string;
+  try {
+    raw = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    raw = "an uncaught value that cannot be shown as text";
+  }
+  const text = redactor.redact(raw);
+  if (text.length <= MAX_FAILURE_TEXT) return text;
+  const marker = ` … [cut: ${text.length} characters in all]`;
+  return text.slice(0, MAX_FAILURE_TEXT - marker.length) + marker;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { JujuError } from "../errors.js";
 import type { ActionSpec } from "../meta.js";
-import { ACTION_KEY, RESERVED_ACTION_KEYS as RESERVED } from "../tools/actions.js";
+import { ACTION_KEY, flattenResults, RESERVED_ACTION_KEYS as RESERVED } from "../tools/actions.js";
 import type { HookTools } from "../tools/index.js";
 import { ajvClass } from "./ajv-class.js";
 import type { Redactor } from "./redactor.js";
@@ -38,10 +38,14 @@ export class Action {
     return this.paramsCache as Promise<T>;
   }
 
-  /** Results travel on argv (Juju offers no other way), so values that are known secrets are refused. */
+  /**
+   * Results travel on argv (Juju offers no other way), so a result holding a known secret value, in any of
+   * its forms, is refused. The check runs on the exact `key=value` pairs that would go on argv: raw values,
+   * not JSON-escaped text (a value with `"`, `\` or a newline, such as a PEM key, would not match that).
+   */
   async set(results: Readonly<Record<string, unknown>>): Promise<void> {
     checkResultKeys(results);
-    if (this.redactor.leaks(JSON.stringify(results))) {
+    if (flattenResults(results).some((pair) => this.redactor.leaks(pair))) {
       throw new JujuError(
         "action-set refused: a result contains a secret value, which would be visible on argv",
       );
