@@ -7,11 +7,18 @@
 export const MAX_TEXT_RESULT = 96 * 1024;
 /** One line of a failure or trace. */
 export const MAX_LINE = 300;
+/** One table cell: a wider one (an offsets partition, a worker's text) would pad every row to its width. */
+export const MAX_CELL = 1024;
 export const MASK = "***";
 
-/** Columns padded to the widest cell, two spaces apart, header first; trailing spaces trimmed. */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+/**
+ * Columns padded to the widest cell, two spaces apart, header first; trailing spaces trimmed. Cells are cut to
+ * MAX_CELL and rows that do not fit in MAX_TEXT_RESULT are left out (counted in the last line).
+ */
+export function renderTable(header: readonly string[], cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((r) => r.map((c) => clip(c, MAX_CELL)));
+  let widths = header.map((h) => h.length);
+  for (const r of rows) widths = widths.map((w, i) => Math.max(w, (r[i] ?? "").length));
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) => c.padEnd(widths[i] ?? 0))
