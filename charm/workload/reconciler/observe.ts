@@ -1,7 +1,9 @@
-import type {
-  CallOptions,
-  ConnectorStateInfo,
-  KafkaConnectClient,
+import {
+  type CallOptions,
+  type ConnectorStateInfo,
+  type ExpandedConnectors,
+  isKafkaConnectError,
+  type KafkaConnectClient,
 } from "../../../lib/kafka-connect/index.js";
 import { declaredNameOf, type Owner } from "../../common/names.js";
 import { firstLine } from "./report.js";
@@ -35,8 +37,16 @@ export async function observeOwn(
   counter: RequestCounter,
   call: CallOptions = {},
 ): Promise<Map<string, ObservedConnector>> {
+  if (tooLarge.has(client)) return observeOneByOne(client, owner, counter, call);
   counter.requests += 1;
-  const listing = await client.listConnectors({ ...call, expand: ["info", "status"] });
+  let listing: ExpandedConnectors;
+  try {
+    listing = await client.listConnectors({ ...call, expand: ["info", "status"] });
+  } catch (error) {
+    if (!isKafkaConnectError(error, "response-too-large")) throw error;
+    tooLarge.add(client);
+    return observeOneByOne(client, owner, counter, call);
+  }
   const own = new Map<string, ObservedConnector>();
   for (const [name, entry] of Object.entries(listing)) {
     const declared = declaredNameOf(name, owner);
@@ -47,6 +57,47 @@ export async function observeOwn(
       ...(entry.info ? { config: entry.info.config } : {}),
       ...(entry.status ? { status: entry.status } : {}),
     });
+  }
+  return own;
+}
+
+/**
+ * Clients whose cluster's expanded listing is over the client's response cap (tens of thousands of
+ * connectors, or a few with huge traces): without a fallback, every cycle would fail and ours would never be
+ * reconciled again. Remembered per client, so the oversized listing is not downloaded again each cycle.
+ */
+const tooLarge = new WeakSet<KafkaConnectClient>();
+
+/**
+ * The names (`GET /connectors`, ~60 bytes each), then the config and status of each of ours: 1 + 2 × ours
+ * requests instead of 1. One gone meanwhile is left out, as the listing leaves it out; one without a status
+ * yet is kept without one.
+ */
+async function observeOneByOne(
+  client: KafkaConnectClient,
+  owner: Owner,
+  counter: RequestCounter,
+  call: CallOptions,
+): Promise<Map<string, ObservedConnector>> {
+  counter.requests += 1;
+  const names = await client.listConnectors(call);
+  const own = new Map<string, ObservedConnector>();
+  for (const name of names) {
+    const declared = declaredNameOf(name, owner);
+    if (declared === undefined) continue;
+    try {
+      counter.requests += 1;
+      const { config } = await client.getConnector(name, call);
+      counter.requests += 1;
+      const status = await client.status(name, call).catch((error: unknown) => {
+        if (isKafkaConnectError(error, "not-found") && error.variant === "no-connector-status")
+          return undefined;
+        throw error;
+      });
+      own.set(name, { name, declared, config, ...(status ? { status } : {}) });
+    } catch (error) {
+      if (!isKafkaConnectError(error, "not-found")) throw error;
+    }
   }
   return own;
 }
