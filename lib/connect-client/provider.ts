@@ -17,6 +17,7 @@ import {
   type ProviderStatus,
 } from "./wire/decode.js";
 import { NOT_REQUIRED } from "./wire/keys.js";
+import { warn } from "./wire/messages.js";
 
 export interface ProviderOptions {
   /** The charm's connect_client endpoint (default `connect-client`). */
@@ -123,7 +124,8 @@ export class ConnectClientProvider {
       };
     }
     const relation = this.hook.relation(relationId);
-    const decoded = decodeRequirerBag(await relation.remoteAppData(), { partial: true });
+    // Liberal: a legacy requirer without requested-secrets is served (in cleartext), with a warning.
+    const decoded = decodeRequirerBag(await relation.remoteAppData(), { partial: true, liberal: true });
     if (!decoded.ok) {
       return {
         ok: false,
@@ -149,7 +151,7 @@ export class ConnectClientProvider {
         pluginUrl,
         pluginRequired: pluginUrl !== NOT_REQUIRED,
         ...(requestedSecrets ? { requestedSecrets } : {}),
-        warnings: decoded.warnings,
+        warnings: requestedSecrets ? decoded.warnings : [...decoded.warnings, warn.noRequestedSecrets()],
       },
     };
   }
@@ -311,7 +313,7 @@ export class ConnectClientProvider {
     await this.requireLeader("set the relation status");
     const relation = this.hook.relation(relationId);
     const current = await relation.localApp.read();
-    const decoded = decodeProviderBag({ status: current.status ?? "[]" }, { partial: true });
+    const decoded = decodeProviderBag({ status: current.status ?? "[]" }, { partial: true, liberal: true });
     const list = decoded.ok ? (decoded.value.status ?? []) : [];
     const next = edit(list);
     const encoded = next.length ? (encodeProviderBag({ status: next }).status ?? null) : null;

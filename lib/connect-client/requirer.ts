@@ -216,13 +216,14 @@ export class ConnectClientRequirer {
     relation: Relation,
   ): Promise<{ ok: true; data: ProviderData; warnings: string[] } | { ok: false; problems: Problem[] }> {
     const bag = await relation.remoteAppData();
-    const decoded = decodeProviderBag(bag, { partial: true });
+    // Liberal: what a provider plainly means is read, with a warning (see DecodeOptions.liberal).
+    const decoded = decodeProviderBag(bag, { partial: true, liberal: true });
     if (decoded.ok) return { ok: true, data: decoded.value, warnings: decoded.warnings };
     // The optional status list says nothing about the connection: a malformed one is reported and ignored, so
     // it cannot take a working integration down.
     if (decoded.problems.every((p) => p.key === "status")) {
       const { status: _ignored, ...rest } = bag;
-      const again = decodeProviderBag(rest, { partial: true });
+      const again = decodeProviderBag(rest, { partial: true, liberal: true });
       if (again.ok) {
         const ignored = decoded.problems.map((p) => `ignored the provider's status: ${p.message}`);
         return { ok: true, data: again.value, warnings: [...again.warnings, ...ignored] };

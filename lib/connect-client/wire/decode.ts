@@ -3,11 +3,17 @@
  * back. All problems are collected, not just the first; warnings flag legacy peers without refusing them.
  */
 import type { z } from "zod/mini";
-import { pythonJsonDumps } from "./json-text.js";
+import { pythonJsonDumps, tryParseJson } from "./json-text.js";
 import { PROVIDER_KEYS as P, REQUIRER_KEYS as R } from "./keys.js";
 import { warn } from "./messages.js";
-import { ProviderAppBag, ProviderAppBagPartial, RequirerAppBag, RequirerAppBagPartial } from "./models.js";
-import { repeatedItems, splitEndpoints } from "./rules.js";
+import {
+  ProviderAppBag,
+  ProviderAppBagPartial,
+  RequirerAppBag,
+  RequirerAppBagLegacy,
+  RequirerAppBagPartial,
+} from "./models.js";
+import { repeatedItems, STATUS_FIELDS, splitEndpoints } from "./rules.js";
 
 /** The decoded requirer application databag. */
 export interface RequirerData {
@@ -29,7 +35,7 @@ export interface ProviderStatus {
 export interface ProviderData {
   /** Each an http(s) URL, trimmed. */
   endpoints?: string[];
-  /** A Juju secret URI as written (trimmed). */
+  /** A Juju secret URI; `secret:<uuid>/<id>` and `<uuid>/<id>` are given as `secret://<uuid>/<id>`. */
   secretUser?: string;
   secretTls?: string;
   /** Legacy cleartext fallback only. */
@@ -57,6 +63,13 @@ export type Decoded<T> =
 export interface DecodeOptions {
   /** Keys may be missing (the side has not finished publishing), but any key present must be valid. */
   partial?: boolean;
+  /**
+   * Read as the runtime reads a peer: what the interface does not allow but a peer plainly means is read, with
+   * a warning: spaces around endpoints items and secret URIs (trimmed), status items with fields besides
+   * code, message and resolution (those three kept), a requirer without requested-secrets (legacy). Without
+   * it, decoding checks the interface contract, as `connect-client validate` does.
+   */
+  liberal?: boolean;
 }
 
 type Bag = Readonly<Record<string, string>>;
@@ -68,10 +81,13 @@ function problemsOf(error: z.core.$ZodError): Problem[] {
 export function decodeRequirerBag(bag: Bag, opts?: { partial?: false }): Decoded<RequirerData>;
 export function decodeRequirerBag(bag: Bag, opts: DecodeOptions): Decoded<Partial<RequirerData>>;
 export function decodeRequirerBag(bag: Bag, opts: DecodeOptions = {}): Decoded<Partial<RequirerData>> {
-  const result = (opts.partial ? RequirerAppBagPartial : RequirerAppBag).safeParse(bag);
+  const model = opts.partial ? RequirerAppBagPartial : opts.liberal ? RequirerAppBagLegacy : RequirerAppBag;
+  const result = model.safeParse(bag);
   const warnings: string[] = [];
   if (isRecord(bag)) {
-    if (!opts.partial && !Object.hasOwn(bag, R.requestedSecrets)) warnings.push(warn.noRequestedSecrets());
+    if (opts.liberal && !opts.partial && !Object.hasOwn(bag, R.requestedSecrets)) {
+      warnings.push(warn.noRequestedSecrets());
+    }
     for (const key of [R.requestedSecrets, R.providedSecrets]) {
       const text: unknown = bag[key];
       if (typeof text !== "string") continue;
@@ -89,9 +105,10 @@ export function decodeRequirerBag(bag: Bag, opts: DecodeOptions = {}): Decoded<P
   return { ok: true, value, warnings };
 }
 
-export function decodeProviderBag(bag: Bag, opts: DecodeOptions = {}): Decoded<ProviderData> {
-  const result = (opts.partial ? ProviderAppBagPartial : ProviderAppBag).safeParse(bag);
+export function decodeProviderBag(given: Bag, opts: DecodeOptions = {}): Decoded<ProviderData> {
   const warnings: string[] = [];
+  const bag = opts.liberal && isRecord(given) ? readLiberally(given, warnings) : given;
+  const result = (opts.partial ? ProviderAppBagPartial : ProviderAppBag).safeParse(bag);
   if (isRecord(bag)) {
     const has = (k: string) => Object.hasOwn(bag, k);
     if (has(P.username) || has(P.password)) warnings.push(warn.cleartextCredentials());
@@ -112,9 +129,9 @@ export function decodeProviderBag(bag: Bag, opts: DecodeOptions = {}): Decoded<P
   const endpoints = bag[P.endpoints];
   if (endpoints !== undefined) value.endpoints = splitEndpoints(endpoints);
   const secretUser = bag[P.secretUser];
-  if (secretUser !== undefined) value.secretUser = secretUser.trim();
+  if (secretUser !== undefined) value.secretUser = canonicalSecretUri(secretUser);
   const secretTls = bag[P.secretTls];
-  if (secretTls !== undefined) value.secretTls = secretTls.trim();
+  if (secretTls !== undefined) value.secretTls = canonicalSecretUri(secretTls);
   const username = bag[P.username];
   if (username !== undefined) value.username = username;
   const password = bag[P.password];
@@ -168,6 +185,47 @@ export function encodeProviderBag(d: ProviderData): Record<string, string> {
 /** One line for a Juju status message: the problems' messages (each names its key), joined by "; ". */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => p.message.replace(/\s+/g, " ").trim()).join("; ");
+}
+
+/**
+ * The provider bag with what a liberal reader repairs repaired, and a warning for each: spaces around
+ * endpoints items and secret URIs, and status fields besides the three (dropped).
+ */
+function readLiberally(bag: Bag, warnings: string[]): Bag {
+  const out: Record<string, string> = { ...bag };
+  const endpoints = bag[P.endpoints];
+  if (typeof endpoints === "string" && endpoints.split(",").some((item) => item !== item.trim())) {
+    out[P.endpoints] = splitEndpoints(endpoints).join(",");
+    warnings.push(warn.endpointsSpaces());
+  }
+  for (const key of [P.secretUser, P.secretTls]) {
+    const uri = bag[key];
+    if (typeof uri === "string" && uri !== uri.trim() && uri.trim() !== "") {
+      out[key] = uri.trim();
+      warnings.push(warn.secretUriSpaces(key));
+    }
+  }
+  const status = bag[P.status];
+  const items = typeof status === "string" ? tryParseJson(status) : undefined;
+  if (items?.ok && Array.isArray(items.value)) {
+    let trimmed = false;
+    const kept = (items.value as unknown[]).map((item, i) => {
+      if (!isRecord(item)) return item;
+      const extra = Object.keys(item).filter((f) => !STATUS_FIELDS.includes(f));
+      if (extra.length === 0) return item;
+      warnings.push(warn.statusItemExtra(i + 1, extra));
+      trimmed = true;
+      return Object.fromEntries(STATUS_FIELDS.filter((f) => f in item).map((f) => [f, item[f]]));
+    });
+    if (trimmed) out[P.status] = pythonJsonDumps(kept);
+  }
+  return out;
+}
+
+/** `secret:<uuid>/<id>` and `<uuid>/<id>` (which Juju also parses) as `secret://<uuid>/<id>`; others as given. */
+function canonicalSecretUri(uri: string): string {
+  const m = /^(?:secret:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([^/]+)$/.exec(uri);
+  return m ? `secret://${m[1]}/${m[2]}` : uri;
 }
 
 /** A validated JSON array of secret keys, each once, in the order of first appearance. */

@@ -40,6 +40,12 @@ export const msg = {
     `${subject} has an invalid host: use a DNS name, an IPv4 address or a bracketed IPv6 address`,
   urlWhitespace: (subject: string) => `${subject} contains whitespace; percent-encode it (%20)`,
   urlInvalid: (subject: string, form: string) => `${subject} is not a valid URL: write ${form}`,
+  urlCharacters: (subject: string) =>
+    `${subject} contains characters a URL cannot hold as they are (controls, non-ASCII, "\\", "|", "{", "}", "^", ` +
+    '"`", """, "<", ">", "[", "]", or a "%" without two hex digits); percent-encode them',
+  urlIpv6Brackets: (subject: string, suggestion: string | undefined) =>
+    `${subject} has an IPv6 address without brackets: write it in brackets, ` +
+    (suggestion ? `e.g. ${suggestion}` : "http(s)://[<IPv6 address>]:<port>"),
 
   // endpoints
   endpointsMissing: () =>
@@ -48,6 +54,9 @@ export const msg = {
     `endpoints item ${position} is empty; remove the extra comma (write url1,url2)`,
 
   // requested-secrets / provided-secrets
+  requestedSecretsMissing: () =>
+    'requested-secrets is missing: the requirer is expected to provide it, e.g. ["username", "password", ' +
+    '"tls", "tls-ca"]; without it a provider can only write the credentials in cleartext',
   secretsNotJson: (key: string) =>
     `${key} is not valid JSON: write a JSON array of secret keys, e.g. ["username", "password"]`,
   secretsNotArray: (key: string, got: string) =>
@@ -68,6 +77,8 @@ export const msg = {
   secretUriNoId: (key: string) => `${key} has no secret id: write secret://<model-uuid>/<id>`,
   secretUriModel: (key: string) =>
     `${key} has an invalid model UUID: write secret://<model-uuid>/<id> with a lowercase UUID, or secret:<id>`,
+  secretUriSpaces: (key: string) =>
+    `${key} has leading or trailing spaces, which Juju's secret URI parser refuses; remove them`,
   secretUriId: (key: string) =>
     `${key} has an invalid secret id: a Juju secret id is 20 characters of 0-9 and a-v, ending in 0 or g`,
 
@@ -93,10 +104,14 @@ export const msg = {
     `status item ${position} has a "code" that is not an integer: give an integer (1xxx info, 4xxx transitory, 5xxx fatal)`,
   statusItemText: (position: number, field: "message" | "resolution") =>
     `status item ${position} has a "${field}" that is not a string: give a string`,
+  statusItemExtra: (position: number, fields: readonly string[]) =>
+    `status item ${position} has ${fields.length > 1 ? "fields" : "a field"} other than code, message and ` +
+    `resolution (${fields.map((f) => quote(f)).join(", ")}): remove ${fields.length > 1 ? "them" : "it"}; ` +
+    "Canonical's requirers build RelationStatus(**item) and fail on any other field",
 
   statusForm: () =>
     `status is not in the plain form expected: write ${STATUS_SHAPE} with a plain integer code, ` +
-    "each field once, and no nested values",
+    "each field once, and nothing else",
 
   /** Fallback when a value passes every specific check but not the published pattern. */
   pattern: (key: string) => `${key} does not match the connect_client v0 schema for this key`,
@@ -126,6 +141,15 @@ export const warn = {
   /** Canonical's RequirerData appends additional_secret_fields to its defaults without removing repeats. */
   secretsItemRepeated: (key: string, item: string) =>
     `${key} item ${quote(item)} appears more than once; the repeats are ignored (list each key once)`,
+  endpointsSpaces: () =>
+    "endpoints has spaces around its items, which the interface does not allow; read trimmed (a peer that " +
+    "splits on commas gets them with the spaces): remove them",
+  secretUriSpaces: (key: string) =>
+    `${key} has leading or trailing spaces, which Juju's secret URI parser refuses; read trimmed (as ops does): ` +
+    "remove them",
+  statusItemExtra: (position: number, fields: readonly string[]) =>
+    `status item ${position} has ${fields.map((f) => quote(f)).join(", ")} besides code, message and ` +
+    "resolution, which Canonical's requirers cannot read; ignored",
   cleartextTlsShadowed: (keys: readonly string[]) =>
     `${keys.join(" and ")} in cleartext alongside secret-tls: secret-tls wins, the cleartext ` +
     `${keys.length > 1 ? "values are" : "value is"} ignored`,

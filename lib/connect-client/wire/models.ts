@@ -11,9 +11,11 @@ import * as z from "zod/mini";
 import {
   DATA_KEY,
   ENDPOINTS_PATTERN,
+  ENDPOINTS_PATTERN_WITHOUT_IPV6,
   NOT_REQUIRED,
   PROVIDER_KEYS as P,
   PLUGIN_URL_PATTERN,
+  PLUGIN_URL_PATTERN_WITHOUT_IPV6,
   PROVIDED_SECRETS_PATTERN,
   REQUIRER_KEYS as R,
   REQUESTED_SECRETS_PATTERN,
@@ -22,6 +24,8 @@ import {
   STATUS_PATTERN,
   TLS_FLAG_PATTERN,
   TLS_FLAG_VALUES,
+  testUrlPattern,
+  type UrlPattern,
 } from "./keys.js";
 import { msg } from "./messages.js";
 import {
@@ -35,6 +39,7 @@ import {
 
 const MISSING: Readonly<Record<string, () => string>> = {
   [R.pluginUrl]: msg.pluginUrlMissing,
+  [R.requestedSecrets]: msg.requestedSecretsMissing,
   [P.endpoints]: msg.endpointsMissing,
 };
 
@@ -46,7 +51,7 @@ function described<T extends z.ZodMiniType>(schema: T, meta: z.core.GlobalMeta):
 }
 
 /** A databag value: a non-empty string that passes `diagnose`, then `pattern` (when given). */
-function wireString(key: string, diagnose: (value: string) => string[], pattern?: RegExp) {
+function wireString(key: string, diagnose: (value: string) => string[], pattern?: RegExp | UrlPattern) {
   const base = described(
     z
       .string({
@@ -61,8 +66,23 @@ function wireString(key: string, diagnose: (value: string) => string[], pattern?
     // The check above refuses "" (zod's own minLength would run even after it, and say it twice).
     { minLength: 1 },
   );
-  return pattern ? base.check(z.regex(pattern, { error: msg.pattern(key) })) : base;
+  if (pattern === undefined) return base;
+  if (pattern instanceof RegExp) return base.check(z.regex(pattern, { error: msg.pattern(key) }));
+  // A URL pattern is tested through its cheap twin when it can be (same verdict); the JSON Schema shows the
+  // published pattern. Like any check here, it runs only when the diagnosis found nothing.
+  const checked = base.check((payload) => {
+    if (!testUrlPattern(pattern, payload.value)) {
+      payload.issues.push({ code: "custom", message: msg.pattern(key), input: payload.value });
+    }
+  });
+  return described(checked, { pattern: pattern.published.source });
 }
+
+const PLUGIN_URL: UrlPattern = {
+  published: PLUGIN_URL_PATTERN,
+  withoutIpv6: PLUGIN_URL_PATTERN_WITHOUT_IPV6,
+};
+const ENDPOINTS: UrlPattern = { published: ENDPOINTS_PATTERN, withoutIpv6: ENDPOINTS_PATTERN_WITHOUT_IPV6 };
 
 const none = (): string[] => [];
 
@@ -80,31 +100,29 @@ const dataField = described(wireString(DATA_KEY, none), {
 });
 
 const requirerShape = {
-  [R.pluginUrl]: described(wireString(R.pluginUrl, diagnosePluginUrl, PLUGIN_URL_PATTERN), {
+  [R.pluginUrl]: described(wireString(R.pluginUrl, diagnosePluginUrl, PLUGIN_URL), {
     title: "Plugin-Url",
     description:
       "URL at which the plugins required by this client are served as a single tarball (an absolute http or " +
       `https URL with a host). If not required, the requirer places the sentinel value "${NOT_REQUIRED}".`,
     examples: ["http://10.1.1.200:8080/api/v1/plugin", NOT_REQUIRED],
   }),
-  [R.requestedSecrets]: z.optional(
-    described(
-      wireString(R.requestedSecrets, (v) => diagnoseSecretKeyList(R.requestedSecrets, v, true)).check(
-        z.regex(REQUESTED_SECRETS_PATTERN, { error: msg.secretsForm(R.requestedSecrets) }),
-      ),
-      {
-        title: "Requested-Secrets",
-        description:
-          "JSON-encoded array of the secret keys the provider must share through Juju secrets instead of the " +
-          'databag. Must include "username" and "password" (and "tls-ca" when TLS is used). Each key should ' +
-          "appear once; repeats (which Canonical's library writes when given extra fields it already has) are " +
-          "read once. A requirer that omits it is a legacy requirer: the provider then writes credentials in " +
-          "cleartext.",
-        examples: ['["username", "password", "tls", "tls-ca"]'],
-        contentMediaType: "application/json",
-        contentSchema: { ...secretKeysSchema, allOf: containsKeys(["username", "password"]) },
-      },
+  [R.requestedSecrets]: described(
+    wireString(R.requestedSecrets, (v) => diagnoseSecretKeyList(R.requestedSecrets, v, true)).check(
+      z.regex(REQUESTED_SECRETS_PATTERN, { error: msg.secretsForm(R.requestedSecrets) }),
     ),
+    {
+      title: "Requested-Secrets",
+      description:
+        "JSON-encoded array of the secret keys the provider must share through Juju secrets instead of the " +
+        'databag. Must include "username" and "password" (and "tls-ca" when TLS is used). Each key should ' +
+        "appear once; repeats (which Canonical's library writes when given extra fields it already has) are " +
+        'read once. Required: the requirer "is expected to provide" it (the interface); a provider may still ' +
+        "serve a legacy requirer that omits it, with credentials in cleartext.",
+      examples: ['["username", "password", "tls", "tls-ca"]'],
+      contentMediaType: "application/json",
+      contentSchema: { ...secretKeysSchema, allOf: containsKeys(["username", "password"]) },
+    },
   ),
   [R.providedSecrets]: z.optional(
     described(
@@ -130,11 +148,11 @@ function containsKeys(keys: readonly string[]) {
 }
 
 const providerShape = {
-  [P.endpoints]: described(wireString(P.endpoints, diagnoseEndpoints, ENDPOINTS_PATTERN), {
+  [P.endpoints]: described(wireString(P.endpoints, diagnoseEndpoints, ENDPOINTS), {
     title: "Endpoints",
     description:
       "A comma-separated list of Kafka Connect REST endpoints, each an absolute URL with the protocol " +
-      "(`http` or `https`), a host and an optional port; no credentials. Spaces around commas are tolerated.",
+      "(`http` or `https`), a host and an optional port; no credentials, and nothing around the commas.",
     examples: ["http://10.1.1.100:8083,http://10.1.1.101:8083,http://10.1.1.102:8083"],
   }),
   [P.secretUser]: z.optional(
@@ -199,7 +217,8 @@ const providerShape = {
         title: "Status",
         description:
           "JSON-encoded array of {code, message, resolution} (newer Python library). Codes: 1xxx information, " +
-          "4xxx transitory, 5xxx fatal. Written plainly: an integer code, each field once, no nested values.",
+          "4xxx transitory, 5xxx fatal. Written plainly: an integer code, each field once, and no other field " +
+          "(Canonical's requirers build RelationStatus(**item), which fails on any other).",
         examples: [
           '[{"code": 4001, "message": "Plugin download failed", "resolution": "Check the plugin-url"}]',
         ],
@@ -263,6 +282,12 @@ export const ProviderAppBag = described(
     dependentRequired: { [P.username]: [P.password], [P.password]: [P.username] },
   },
 );
+
+/**
+ * The requirer databag as a provider reads it at run time: requested-secrets may be missing (a legacy
+ * requirer, served with cleartext credentials and a warning), which the interface itself does not allow.
+ */
+export const RequirerAppBagLegacy = z.partial(RequirerAppBag, { [R.requestedSecrets]: true });
 
 /** While a side is still publishing: keys may be missing, but any key present must be valid. */
 export const RequirerAppBagPartial = z.partial(requirerBase);

@@ -3,18 +3,47 @@
  * with it (empty list: nothing found). The zod models call these first and then check the published pattern,
  * so a message always explains a refusal and the pattern is never looser than the model.
  */
-import { isModelUuid, isXid, parseSecretUri } from "../../juju/secret-uri.js";
+import { isModelUuid, isXid } from "../../juju/secret-uri.js";
 import { jsonTypeName, tryParseJson } from "./json-text.js";
-import { HOST_SOURCE, NOT_REQUIRED, REQUIRED_SECRETS, SECRET_KEY_PATTERN, TLS_FLAG_VALUES } from "./keys.js";
+import {
+  HOST_SOURCE,
+  HOST_WITHOUT_IPV6,
+  NOT_REQUIRED,
+  REQUIRED_SECRETS,
+  SECRET_KEY_PATTERN,
+  TLS_FLAG_VALUES,
+  URL_CHAR,
+} from "./keys.js";
 import { msg, secretKeyFault } from "./messages.js";
 
 type UrlFault =
-  | { kind: "spaces" | "notAbsolute" | "noHost" | "credentials" | "port" | "host" | "whitespace" | "invalid" }
-  | { kind: "scheme"; scheme: string };
+  | {
+      kind:
+        | "spaces"
+        | "notAbsolute"
+        | "noHost"
+        | "credentials"
+        | "port"
+        | "host"
+        | "whitespace"
+        | "characters"
+        | "invalid";
+    }
+  | { kind: "scheme"; scheme: string }
+  | { kind: "ipv6Brackets"; suggestion?: string };
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):(?![0-9])/;
 /** The host grammar of the published patterns (IPv4 octets 0-255, RFC 4291 IPv6, no numeric last label). */
-const HOST = new RegExp(`^${HOST_SOURCE}$`, "u");
+const HOST_NOT_BRACKETED = new RegExp(`^${HOST_WITHOUT_IPV6}$`, "u");
+// Compiled on first use: the IPv6 alternation costs ~100 ms to compile, and most hosts are not bracketed.
+let hostAny: RegExp | undefined;
+function isHost(host: string): boolean {
+  if (!host.startsWith("[")) return HOST_NOT_BRACKETED.test(host);
+  hostAny ??= new RegExp(`^${HOST_SOURCE}$`, "u");
+  return hostAny.test(host);
+}
+/** What may follow the authority, raw (RFC 3986 characters; one "#"). */
+const TAIL = new RegExp(`^(?:[/?]${URL_CHAR}*)?(?:#${URL_CHAR}*)?$`, "u");
 const PORT = /^(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$/;
 
 /** What is wrong with an absolute http(s) URL, checked in the order a person most likely got it wrong. */
@@ -33,16 +62,34 @@ export function urlFault(text: string): UrlFault | undefined {
   const end = afterSlashes.search(/[/?#]/);
   const authority = end < 0 ? afterSlashes : afterSlashes.slice(0, end);
   const tail = end < 0 ? "" : afterSlashes.slice(end);
+  if (!authority.startsWith("[") && authority.indexOf(":") !== authority.lastIndexOf(":")) {
+    return ipv6WithoutBrackets(name, authority);
+  }
   const bracketEnd = authority.startsWith("[") ? authority.indexOf("]") + 1 : 0;
   const colon = authority.indexOf(":", bracketEnd);
   const host = colon < 0 ? authority : authority.slice(0, colon);
   if (host === "") return { kind: "noHost" };
   if (colon >= 0 && !PORT.test(authority.slice(colon + 1))) return { kind: "port" };
-  if (!HOST.test(host)) return { kind: "host" };
+  if (!isHost(host)) return { kind: "host" };
   if (/\s/.test(tail)) return { kind: "whitespace" };
+  if (!TAIL.test(tail)) return { kind: "characters" };
   // What the grammar above cannot see: IDNA (an xn-- label must be valid Punycode).
   if (!URL.canParse(text)) return { kind: "invalid" };
   return undefined;
+}
+
+/**
+ * Two colons in an authority without brackets: an IPv6 address written bare, as `http://${ip}:${port}` gives
+ * on an IPv6-only host. The fix is shown when the address is clear: the last piece is taken for the port.
+ */
+function ipv6WithoutBrackets(scheme: string, authority: string): UrlFault {
+  const last = authority.lastIndexOf(":");
+  const [address, port] = [authority.slice(0, last), authority.slice(last + 1)];
+  if (PORT.test(port) && isHost(`[${address}]`)) {
+    return { kind: "ipv6Brackets", suggestion: `${scheme}://[${address}]:${port}` };
+  }
+  if (isHost(`[${authority}]`)) return { kind: "ipv6Brackets", suggestion: `${scheme}://[${authority}]` };
+  return { kind: "ipv6Brackets" };
 }
 
 interface UrlWording {
@@ -70,6 +117,10 @@ function urlMessage(fault: UrlFault, w: UrlWording): string {
       return msg.urlHost(w.subject);
     case "whitespace":
       return msg.urlWhitespace(w.subject);
+    case "characters":
+      return msg.urlCharacters(w.subject);
+    case "ipv6Brackets":
+      return msg.urlIpv6Brackets(w.subject, fault.suggestion);
     case "invalid":
       return msg.urlInvalid(w.subject, w.form);
   }
@@ -95,15 +146,16 @@ export function diagnosePluginUrl(value: string): string[] {
   ];
 }
 
-/** Splits the endpoints value as readers do: on commas, trimming each item. */
+/** Splits the endpoints value on commas, trimming each item (what a liberal reader does; see decode.ts). */
 export function splitEndpoints(value: string): string[] {
   return value.split(",").map((item) => item.trim());
 }
 
+/** Each item as written: a peer splits on "," and uses what it gets, spaces included. */
 export function diagnoseEndpoints(value: string): string[] {
   const problems: string[] = [];
-  splitEndpoints(value).forEach((item, i) => {
-    if (item === "") {
+  value.split(",").forEach((item, i) => {
+    if (item.trim() === "") {
       problems.push(msg.endpointsItemEmpty(i + 1));
       return;
     }
@@ -164,29 +216,30 @@ export function diagnoseTlsFlag(value: string): string[] {
   return TLS_FLAG_VALUES.includes(value) ? [] : [msg.tlsFlag(value)];
 }
 
+/**
+ * A Juju secret URI exactly as written: Juju's ParseURI does not trim (ops strips spaces, Juju's own hook
+ * tools refuse them). The forms are SECRET_URI_PATTERN's.
+ */
 export function diagnoseSecretUri(key: string, value: string): string[] {
-  const s = value.trim();
-  if (s.startsWith("secret://")) {
-    const rest = s.slice("secret://".length);
+  if (value !== value.trim()) return [msg.secretUriSpaces(key)];
+  let rest = value;
+  if (rest.startsWith("secret://")) {
+    rest = rest.slice("secret://".length);
     const slash = rest.indexOf("/");
     if (slash < 0) return [isModelUuid(rest) ? msg.secretUriNoId(key) : msg.secretUriModel(key)];
     if (!isModelUuid(rest.slice(0, slash))) return [msg.secretUriModel(key)];
-    const id = rest.slice(slash + 1);
-    if (id === "") return [msg.secretUriNoId(key)];
-    if (!isXid(id)) return [msg.secretUriId(key)];
-  } else if (s.startsWith("secret:")) {
-    if (!isXid(s.slice("secret:".length))) return [msg.secretUriId(key)];
-  } else if (/[:/]/.test(s)) {
-    return [msg.secretUriScheme(key)];
-  } else if (!isXid(s)) {
-    return [msg.secretUriId(key)];
+    rest = rest.slice(slash + 1);
+    if (rest === "") return [msg.secretUriNoId(key)];
+  } else {
+    if (rest.startsWith("secret:")) rest = rest.slice("secret:".length);
+    else if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(rest)) return [msg.secretUriScheme(key)];
+    const slash = rest.indexOf("/");
+    if (slash >= 0) {
+      if (!isModelUuid(rest.slice(0, slash))) return [msg.secretUriModel(key)];
+      rest = rest.slice(slash + 1);
+    }
   }
-  try {
-    parseSecretUri(s);
-  } catch {
-    return [msg.secretUriScheme(key)];
-  }
-  return [];
+  return isXid(rest) ? [] : [msg.secretUriId(key)];
 }
 
 export function diagnoseStatus(value: string): string[] {
@@ -208,6 +261,11 @@ export function diagnoseStatus(value: string): string[] {
       if (!(field in fields)) problems.push(msg.statusItemLacks(position, field));
       else if (typeof fields[field] !== "string") problems.push(msg.statusItemText(position, field));
     }
+    const extra = Object.keys(fields).filter((f) => !STATUS_FIELDS.includes(f));
+    if (extra.length > 0) problems.push(msg.statusItemExtra(position, extra));
   });
   return problems;
 }
+
+/** The only members of a status item: Canonical's requirers build `RelationStatus(**item)`. */
+export const STATUS_FIELDS: readonly string[] = ["code", "message", "resolution"];

@@ -178,15 +178,57 @@ describe("every valid corpus entry decodes, and survives a round trip", () => {
 });
 
 describe("warnings", () => {
-  it("a requirer without requested-secrets is a legacy requirer", () => {
-    const d = decodeRequirerBag({ "plugin-url": NOT_REQUIRED });
-    expect(d).toEqual({
+  it("a requirer without requested-secrets breaks the contract; read liberally, it is a legacy requirer", () => {
+    expect(decodeRequirerBag({ "plugin-url": NOT_REQUIRED })).toEqual({
+      ok: false,
+      problems: [
+        {
+          key: "requested-secrets",
+          message:
+            'requested-secrets is missing: the requirer is expected to provide it, e.g. ["username", "password", ' +
+            '"tls", "tls-ca"]; without it a provider can only write the credentials in cleartext',
+        },
+      ],
+      warnings: [],
+    });
+    expect(decodeRequirerBag({ "plugin-url": NOT_REQUIRED }, { liberal: true })).toEqual({
       ok: true,
       value: { pluginUrl: NOT_REQUIRED },
       warnings: [
         'legacy: no requested-secrets, so the provider will write the credentials in cleartext; send requested-secrets, e.g. ["username", "password", "tls", "tls-ca"]',
       ],
     });
+  });
+
+  it("spaces around endpoints items and secret URIs break the contract; read liberally, they are trimmed", () => {
+    const bag = {
+      endpoints: " http://10.0.0.1:8083 ,http://10.0.0.2:8083",
+      "secret-user": " secret:cjqub6vubg2s77p3nio0\n",
+    };
+    const strict = decodeProviderBag(bag);
+    expect(strict.ok).toBe(false);
+    expect(strict.ok ? [] : strict.problems.map((p) => p.key)).toEqual(["endpoints", "secret-user"]);
+    expect(decodeProviderBag(bag, { liberal: true })).toEqual({
+      ok: true,
+      value: {
+        endpoints: ["http://10.0.0.1:8083", "http://10.0.0.2:8083"],
+        secretUser: "secret:cjqub6vubg2s77p3nio0",
+      },
+      warnings: [
+        "endpoints has spaces around its items, which the interface does not allow; read trimmed (a peer that " +
+          "splits on commas gets them with the spaces): remove them",
+        "secret-user has leading or trailing spaces, which Juju's secret URI parser refuses; read trimmed (as " +
+          "ops does): remove them",
+      ],
+    });
+  });
+
+  it("secret:<model-uuid>/<id>, which Juju parses, is decoded as secret://<model-uuid>/<id>", () => {
+    const uuid = "59060ecc-0495-4a80-8006-5f1fc13fd783";
+    for (const form of [`secret:${uuid}/cjqub6vubg2s77p3nio0`, `${uuid}/cjqub6vubg2s77p3nio0`]) {
+      const d = decodeProviderBag({ endpoints: "http://10.0.0.1:8083", "secret-user": form });
+      expect(d.ok && d.value.secretUser, form).toBe(`secret://${uuid}/cjqub6vubg2s77p3nio0`);
+    }
   });
 
   it("https endpoints without secret-tls: no CA to verify with", () => {
@@ -393,14 +435,25 @@ describe("encoding", () => {
     });
   });
 
-  it("decodes status back to typed items, dropping extra fields", () => {
-    const d = decodeProviderBag(
-      { status: '[{"code": 1000, "message": "ok", "resolution": "none", "extra": 1}]' },
-      { partial: true },
-    );
-    expect(d).toEqual({
-      ok: true,
+  it("a status item with a field besides the three breaks the contract; read liberally, the field is dropped", () => {
+    const bag = { status: '[{"code": 1000, "message": "ok", "resolution": "none", "extra": 1}]' };
+    expect(decodeProviderBag(bag, { partial: true })).toEqual({
+      ok: false,
       warnings: [],
+      problems: [
+        {
+          key: "status",
+          message:
+            'status item 1 has a field other than code, message and resolution ("extra"): remove it; ' +
+            "Canonical's requirers build RelationStatus(**item) and fail on any other field",
+        },
+      ],
+    });
+    expect(decodeProviderBag(bag, { partial: true, liberal: true })).toEqual({
+      ok: true,
+      warnings: [
+        'status item 1 has "extra" besides code, message and resolution, which Canonical\'s requirers cannot read; ignored',
+      ],
       value: { status: [{ code: 1000, message: "ok", resolution: "none" }] },
     });
   });

@@ -48,7 +48,7 @@ describe("published JSON Schemas", () => {
       expect(Object.keys(s)).toEqual([...Object.keys(s)].sort());
     }
     expect(committed("requirer")).toMatchObject({
-      $defs: { ConnectRequirerData: { required: ["plugin-url"] } },
+      $defs: { ConnectRequirerData: { required: ["plugin-url", "requested-secrets"] } },
     });
     expect(committed("provider")).toMatchObject({
       $defs: {
