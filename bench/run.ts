@@ -1,3 +1,4 @@
+import { benchConnectClientImport } from "./connect-client-import.js";
 import { benchIntegratorReconcile } from "./integrator-reconcile.js";
 import { benchJujuHooks, type Result } from "./juju-hooks.js";
 import { benchKafkaConnect } from "./kafka-connect.js";
@@ -9,6 +10,7 @@ import { benchKafkaConnect } from "./kafka-connect.js";
 const suites: [string, () => Promise<Result[]>][] = [
   ["Juju runtime and test kit", benchJujuHooks],
   ["Kafka Connect client against the emulator", benchKafkaConnect],
+  ["connect_client in a hook: import cost, and validate on a large databag", benchConnectClientImport],
   ["Integrator reconciler against the emulator", benchIntegratorReconcile],
 ];
 
