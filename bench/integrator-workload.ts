@@ -302,7 +302,22 @@ async function benchFailedTaskRestart(): Promise<Result[]> {
   }
 }
 
+/** `node -e 0` in the same run: how loaded the machine is while the figures above were taken. */
+async function nodeBaseline(): Promise<Result> {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await run(process.execPath, ["-e", "0"]);
+    samples.push(performance.now() - t0);
+  }
+  return {
+    name: "baseline: node -e 0 in the same run (median of 5)",
+    value: `${median(samples).toFixed(1)} ms`,
+  };
+}
+
 /** The integrator's workload: plugin server throughput and memory against http.server; restart latency. */
 export async function benchIntegratorWorkload(): Promise<Result[]> {
-  return [...(await benchPluginServer()), ...(await benchFailedTaskRestart())];
+  const baseline = await nodeBaseline();
+  return [baseline, ...(await benchPluginServer()), ...(await benchFailedTaskRestart())];
 }
