@@ -1,5 +1,6 @@
 import { benchConnectClientImport } from "./connect-client-import.js";
 import { benchIntegratorReconcile } from "./integrator-reconcile.js";
+import { benchIntegratorWorkload } from "./integrator-workload.js";
 import { benchJujuHooks, type Result } from "./juju-hooks.js";
 import { benchKafkaConnect } from "./kafka-connect.js";
 
@@ -10,6 +11,7 @@ import { benchKafkaConnect } from "./kafka-connect.js";
 const suites: [string, () => Promise<Result[]>][] = [
   ["Juju runtime and test kit", benchJujuHooks],
   ["Kafka Connect client against the emulator", benchKafkaConnect],
+  ["Integrator workload: plugin server and reconcile loop", benchIntegratorWorkload],
   ["connect_client in a hook: import cost, and validate on a large databag", benchConnectClientImport],
   ["Integrator reconciler against the emulator", benchIntegratorReconcile],
 ];
