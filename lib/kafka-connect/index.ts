@@ -14,6 +14,8 @@ export {
   type KafkaConnectErrorInit,
   type KafkaConnectErrorKind,
   type KafkaConnectErrorVariant,
+  MAX_CONFIG_ERRORS,
+  MAX_ERROR_TEXT,
   parseInvalidConfigMessage,
 } from "./errors.js";
 export { type ResponseEvent, type ResponseObserver, routeTemplate } from "./observer.js";
