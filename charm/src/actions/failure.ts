@@ -7,18 +7,21 @@ export class ActionFailure extends Error {
   override name = "ActionFailure";
 }
 
-/** One line for `action-fail`: ours as written, Kafka Connect's by kind, anything else by its first line. */
-export function failureLine(error: unknown): string {
+/**
+ * One line for `action-fail`: ours as written, Kafka Connect's by kind, anything else by its first line. `mask`,
+ * when given, masks what Kafka Connect said (see ActionRun.mask).
+ */
+export function failureLine(error: unknown, mask?: (text: string) => string): string {
   if (error instanceof ActionFailure) return clip(error.message, MAX_LINE * 2);
   if (error instanceof ActionParamsError) return clip(error.message, MAX_LINE * 2);
-  if (isKafkaConnectError(error)) return kafkaConnectLine(error);
+  if (isKafkaConnectError(error)) return kafkaConnectLine(error, mask);
   if (error instanceof Error) return `the action failed: ${firstLine(error.message)}`;
   return `the action failed: ${firstLine(String(error))}`;
 }
 
 /** What a KafkaConnectError means to an operator, in one line (the worker's own words kept, bounded). */
-export function kafkaConnectLine(error: KafkaConnectError): string {
-  const said = oneLine(error.message, 200);
+export function kafkaConnectLine(error: KafkaConnectError, mask?: (text: string) => string): string {
+  const said = oneLine(mask ? mask(error.message) : error.message, 200);
   switch (error.kind) {
     case "unauthorized":
       return "Kafka Connect refused the credentials (401): if they were just rotated, its workers may still be restarting; try again shortly";

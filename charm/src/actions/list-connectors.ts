@@ -2,7 +2,7 @@ import type { ExpandedConnectors } from "../../../lib/kafka-connect/index.js";
 import type { DesiredConnector } from "../../common/desired-state.js";
 import { declaredNameOf } from "../../common/names.js";
 import { renderTable, resultKeys } from "./format.js";
-import { holdInForce, restartRecord, type StatusSummary, secretValues, summarize } from "./observed.js";
+import { holdInForce, restartRecord, type StatusSummary, summarize } from "./observed.js";
 import type { ActionRun } from "./run.js";
 
 interface Row {
@@ -25,14 +25,14 @@ interface Row {
  */
 export async function listConnectors(run: ActionRun): Promise<void> {
   const { client, owner } = await run.connect();
-  const declaredResult = await run.deps.declared(run.hook);
+  const declaredResult = await run.declaredResult();
   const declared = "connectors" in declaredResult ? declaredResult.connectors : [];
-  const [listing, holds, snapshot] = await Promise.all([
+  const [listing, holds, snapshot, mask] = await Promise.all([
     client.listConnectors({ ...run.call, expand: ["status", "info"] }) as Promise<ExpandedConnectors>,
     run.deps.holds(run.hook),
     run.deps.snapshot(),
+    run.mask(),
   ]);
-  const secrets = secretValues(declared);
 
   const rows: Row[] = [];
   const row = (declaredName: string, name: string, connector: DesiredConnector | undefined): Row => {
@@ -45,7 +45,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
       name,
       isDeclared: connector !== undefined,
       type: status?.type ?? entry?.info?.type ?? "-",
-      ...(status ? { summary: summarize(status, secrets) } : {}),
+      ...(status ? { summary: summarize(status, mask) } : {}),
       ...(connector ? { desired: connector.state } : {}),
       ...(hold ? { held: hold.state } : {}),
       restarts: record?.count ?? 0,

@@ -6,7 +6,7 @@ import type {
   RestartHistory,
   RestartRecord,
 } from "../../common/desired-state.js";
-import { firstLine, maskValues } from "./format.js";
+import { firstLine } from "./format.js";
 
 /** What one status says, in the terms the actions report. Pure. */
 export interface StatusSummary {
@@ -19,7 +19,11 @@ export interface StatusSummary {
   readonly trace?: string;
 }
 
-export function summarize(status: ConnectorStateInfo, secrets: readonly string[] = []): StatusSummary {
+/** `mask` masks secrets in the trace (ActionRun.mask); it is cut to its first line either way. */
+export function summarize(
+  status: ConnectorStateInfo,
+  mask: (text: string) => string = firstLine,
+): StatusSummary {
   const tasks = [...status.tasks].sort((a, b) => a.id - b.id);
   const failed = tasks.filter((t) => t.state === "FAILED");
   const raw = status.connector.trace ?? failed.find((t) => t.trace)?.trace;
@@ -28,8 +32,13 @@ export function summarize(status: ConnectorStateInfo, secrets: readonly string[]
     running: tasks.filter((t) => t.state === "RUNNING").length,
     total: tasks.length,
     failedTasks: failed.map((t) => t.id),
-    ...(raw ? { trace: firstLine(maskValues(raw, secrets), 200) } : {}),
+    ...(raw ? { trace: firstLine(mask(raw), 200) } : {}),
   };
+}
+
+/** The `state` and `tasks` results of an action that changed a connector. */
+export function stateResults(s: StatusSummary | undefined): { state: string; tasks?: string } {
+  return s ? { state: s.state, tasks: `${s.running}/${s.total}` } : { state: "UNKNOWN" };
 }
 
 /** "RUNNING (2/3 tasks running)", "STOPPED", "FAILED (task 1 FAILED)". */
@@ -81,11 +90,4 @@ export function restartRecord(
   declared: string,
 ): RestartRecord | undefined {
   return history?.[name] ?? history?.[declared];
-}
-
-/** The values of a connector's secret keys, to mask in anything Kafka Connect echoes back. */
-export function secretValues(connectors: readonly DesiredConnector[]): string[] {
-  return connectors.flatMap((c) =>
-    c.secretKeys.map((k) => c.config[k]).filter((v): v is string => v !== undefined && v !== ""),
-  );
 }

@@ -7,8 +7,18 @@ import {
 import type { DesiredConnector, Hold } from "../../common/desired-state.js";
 import { declaredNameOf } from "../../common/names.js";
 import { failureLine } from "./failure.js";
-import { clip, listNames, MASK, maskValues, oneLine, renderTable, resultKeys, shortValue } from "./format.js";
-import { holdInForce, KAFKA_STATE, secretValues, targetState } from "./observed.js";
+import {
+  clip,
+  listNames,
+  MASK,
+  MAX_LINE,
+  maskValues,
+  oneLine,
+  renderTable,
+  resultKeys,
+  shortValue,
+} from "./format.js";
+import { holdInForce, KAFKA_STATE, targetState } from "./observed.js";
 import type { ActionRun } from "./run.js";
 
 /** Validations in flight at once: enough to be quick on hundreds of connectors, gentle on the workers. */
@@ -218,21 +228,24 @@ async function validate(
   client: KafkaConnectClient,
   connector: DesiredConnector,
 ): Promise<Validation> {
-  const secrets = secretValues([connector]);
+  const mask = await run.mask();
   const cls = connector.config["connector.class"] ?? "";
   let result: ConfigValidation;
   try {
     result = await client.validateConfig(cls, connector.config, run.call);
   } catch (error) {
     if (isKafkaConnectError(error, "aborted")) throw error;
-    return { errors: [maskValues(failureLine(error), secrets)], validated: false, passwordKeys: [] };
+    return { errors: [failureLine(error, mask)], validated: false, passwordKeys: [] };
   }
   const passwordKeys = result.infos.configs
     .filter((c) => c.definition?.type.toUpperCase() === "PASSWORD")
     .map((c) => c.definition!.name);
-  const all = new Set([...secrets, ...passwordKeys.map((k) => connector.config[k] ?? "")]);
+  const passwords = passwordKeys.map((k) => connector.config[k] ?? "");
   const errors = result.errors.map((e) =>
-    oneLine(maskValues(`${e.key ? `${e.key}: ` : ""}${e.message}`, [...all]), 200),
+    oneLine(
+      mask(maskValues(`${e.key ? `${e.key}: ` : ""}${e.message}`.slice(0, MAX_LINE * 4), passwords)),
+      200,
+    ),
   );
   return { errors, validated: true, passwordKeys };
 }

@@ -1,6 +1,6 @@
 import { isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
 import { ActionFailure } from "./failure.js";
-import { describeSummary, isTransient, restartSettled, secretValues, summarize } from "./observed.js";
+import { describeSummary, isTransient, restartSettled, stateResults } from "./observed.js";
 import type { ActionRun } from "./run.js";
 
 interface RestartParams {
@@ -44,14 +44,13 @@ export async function restart(run: ActionRun): Promise<void> {
     restarted = result.honoured ? "the connector" : "the connector (this worker predates Kafka 3.0)";
   }
 
-  const after = await run.pollStatus(client, connector.name, restartSettled);
-  const summary = after.status ? summarize(after.status, secretValues([connector])) : undefined;
+  const after = await run.pollSummary(client, connector.name, restartSettled);
+  const { summary } = after;
   const state = summary ? describeSummary(summary) : "no status yet";
   await run.action.set({
     connector: connector.declared,
     restarted,
-    state: summary?.state ?? "UNKNOWN",
-    ...(summary ? { tasks: `${summary.running}/${summary.total}` } : {}),
+    ...stateResults(summary),
     ...(summary?.trace ? { trace: summary.trace } : {}),
     message: `${connector.declared}: restarted ${restarted}; now ${state}${after.settled ? "" : " (still settling)"}`,
   });
@@ -79,17 +78,16 @@ export async function restartTask(run: ActionRun): Promise<void> {
     }
     throw error;
   }
-  const after = await run.pollStatus(client, connector.name, (s) => {
+  const after = await run.pollSummary(client, connector.name, (s) => {
     const task = s.tasks.find((t) => t.id === p.task);
     return task !== undefined && !isTransient(task.state);
   });
   const task = after.status?.tasks.find((t) => t.id === p.task);
-  const summary = after.status ? summarize(after.status, secretValues([connector])) : undefined;
   await run.action.set({
     connector: connector.declared,
     task: p.task,
+    ...stateResults(after.summary),
     state: task?.state ?? "UNKNOWN",
-    ...(summary ? { tasks: `${summary.running}/${summary.total}` } : {}),
     message: `${connector.declared}: task ${p.task} restarted; now ${task?.state ?? "no status yet"}${after.settled ? "" : " (still settling)"}`,
   });
 }

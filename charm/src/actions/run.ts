@@ -7,9 +7,17 @@ import type {
 import { isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
 import type { DesiredConnector } from "../../common/desired-state.js";
 import type { Owner } from "../../common/names.js";
-import { type ActionDeps, type ActionLimits, DEFAULT_LIMITS } from "./deps.js";
+import { maskerFor } from "../../workload/reconciler/index.js";
+import { type ActionDeps, type ActionLimits, DEFAULT_LIMITS, type DeclaredResult } from "./deps.js";
 import { ActionFailure, failureLine } from "./failure.js";
 import { listNames } from "./format.js";
+import { type StatusSummary, summarize } from "./observed.js";
+
+/** Masks secrets in one line of text Kafka Connect sent; returns that line, at most 300 characters. */
+export type Mask = (text: string) => string;
+
+/** What is masked before the reconciler's masker cuts to its first line: bounds the redactor's work. */
+const MAX_MASKED_INPUT = 64 * 1024;
 
 /** One running action: its hook, params, deps, limits, and the Kafka Connect client it opened (closed at the end). */
 export class ActionRun {
@@ -20,7 +28,8 @@ export class ActionRun {
   readonly call: CallOptions;
   private client?: KafkaConnectClient;
   private connection?: Promise<{ client: KafkaConnectClient; owner: Owner }>;
-  private declaredCache?: Promise<readonly DesiredConnector[]>;
+  private declaredCache?: Promise<DeclaredResult>;
+  private maskCache?: Promise<Mask>;
 
   constructor(
     readonly hook: Hook,
@@ -59,15 +68,35 @@ export class ActionRun {
     return this.connection;
   }
 
-  /** Every declared connector, or the failure naming what is wrong with the `connectors` option. */
-  declared(): Promise<readonly DesiredConnector[]> {
-    this.declaredCache ??= this.deps.declared(this.hook).then((result) => {
-      if ("problem" in result) {
-        throw new ActionFailure(`fix the connectors option first: ${result.problem}`);
-      }
-      return result.connectors;
-    });
+  /** The declarations as the hooks parse them (once per action), or the problem with the option. */
+  declaredResult(): Promise<DeclaredResult> {
+    this.declaredCache ??= this.deps.declared(this.hook);
     return this.declaredCache;
+  }
+
+  /** Every declared connector, or the failure naming what is wrong with the `connectors` option. */
+  async declared(): Promise<readonly DesiredConnector[]> {
+    const result = await this.declaredResult();
+    if ("problem" in result) throw new ActionFailure(`fix the connectors option first: ${result.problem}`);
+    return result.connectors;
+  }
+
+  /**
+   * The mask for text Kafka Connect sends back (traces, its error messages, validation messages): the
+   * reconciler's own, so an action shows what status shows. It covers every declared secret value and the Kafka
+   * Connect password in the forms Kafka may echo them (as is, JSON-escaped, URL-encoded), cuts to the first
+   * line before it grows costly, then applies whatever else this hook registered as secret.
+   */
+  mask(): Promise<Mask> {
+    this.maskCache ??= (async () => {
+      const [declared, desired] = await Promise.all([this.declaredResult(), this.deps.desired()]);
+      const masker = maskerFor({
+        connectors: "connectors" in declared ? [...declared.connectors] : [],
+        ...(desired?.kafkaConnect ? { kafkaConnect: desired.kafkaConnect } : {}),
+      });
+      return (text: string) => masker(this.hook.redactor.redact(text.slice(0, MAX_MASKED_INPUT)));
+    })();
+    return this.maskCache;
   }
 
   /** One declared connector by its declared name; only ours, only declared ones. */
@@ -107,6 +136,17 @@ export class ActionRun {
     }
   }
 
+  /** pollStatus, summarized with secrets masked: what an action reports after a change. */
+  async pollSummary(
+    client: KafkaConnectClient,
+    name: string,
+    settled: (status: ConnectorStateInfo) => boolean,
+  ): Promise<{ status?: ConnectorStateInfo; summary?: StatusSummary; settled: boolean }> {
+    const after = await this.pollStatus(client, name, settled);
+    if (!after.status) return after;
+    return { ...after, summary: summarize(after.status, await this.mask()) };
+  }
+
   async close(): Promise<void> {
     await this.client?.close().catch(() => undefined);
   }
@@ -121,7 +161,9 @@ export function handler(deps: ActionDeps, body: ActionBody) {
     try {
       await body(run);
     } catch (error) {
-      await action.fail(failureLine(error));
+      // Kafka Connect's words may quote a config value: masked like a trace (without a mask, as they are).
+      const mask = await run.mask().catch(() => undefined);
+      await action.fail(failureLine(error, mask));
     } finally {
       await run.close();
     }

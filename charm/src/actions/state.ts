@@ -1,7 +1,7 @@
 import { type ConnectorStateInfo, isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
 import type { DesiredConnector, Hold } from "../../common/desired-state.js";
 import { ActionFailure, kafkaConnectLine } from "./failure.js";
-import { describeSummary, KAFKA_STATE, secretValues, summarize } from "./observed.js";
+import { describeSummary, KAFKA_STATE, stateResults } from "./observed.js";
 import type { ActionRun } from "./run.js";
 
 interface ConnectorParam {
@@ -31,7 +31,7 @@ export function holdAction(state: Hold["state"]) {
     } catch (error) {
       if (!isKafkaConnectError(error)) throw error;
       throw new ActionFailure(
-        `${kafkaConnectLine(error)} (the hold is recorded: the charm ${state === "paused" ? "pauses" : "stops"} ${connector.declared} once Kafka Connect answers; run resume to cancel)`,
+        `${kafkaConnectLine(error, await run.mask())} (the hold is recorded: the charm ${state === "paused" ? "pauses" : "stops"} ${connector.declared} once Kafka Connect answers; run resume to cancel)`,
       );
     }
     await report(
@@ -78,27 +78,19 @@ async function report(
   wait = true,
 ): Promise<void> {
   const { client } = await run.connect();
-  const after = wait
-    ? await run.pollStatus(client, connector.name, (s) => settledIn(s, expected))
-    : { settled: true, ...(await currentStatus(run, connector)) };
-  const summary = after.status ? summarize(after.status, secretValues([connector])) : undefined;
+  // Without waiting: one read (a poll of one with nothing to wait for).
+  const after = await run.pollSummary(
+    client,
+    connector.name,
+    wait ? (s) => settledIn(s, expected) : () => true,
+  );
+  const { summary } = after;
   const state = summary ? describeSummary(summary) : "no status yet";
   await run.action.set({
     connector: connector.declared,
-    state: summary?.state ?? "UNKNOWN",
-    ...(summary ? { tasks: `${summary.running}/${summary.total}` } : {}),
+    ...stateResults(summary),
     message: `${connector.declared}: ${state}${after.settled ? "" : " (still changing)"}; ${note}`,
   });
-}
-
-async function currentStatus(run: ActionRun, connector: DesiredConnector) {
-  const { client } = await run.connect();
-  try {
-    return { status: await client.status(connector.name, run.call) };
-  } catch (error) {
-    if (isKafkaConnectError(error, "not-found")) return {};
-    throw error;
-  }
 }
 
 /**

@@ -1,5 +1,110 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import type { DesiredState, Hold } from "../../../charm/common/desired-state.js";
+import type { StatusSnapshot } from "../../../charm/common/snapshot.js";
 import { MAX_TEXT_RESULT, renderTable } from "../../../charm/src/actions/format.js";
+import { flattenResults } from "../../../lib/juju/tools/actions.js";
+import {
+  type KafkaConnectCluster,
+  startKafkaConnectCluster,
+} from "../../../lib/testing/kafka-connect/index.js";
+import {
+  APP,
+  createOnCluster,
+  FakeDeps,
+  mirror,
+  OWNER,
+  output,
+  requestsSince,
+  runAction,
+} from "./harness.js";
+
+let cluster: KafkaConnectCluster | undefined;
+let deps: FakeDeps | undefined;
+
+afterEach(async () => {
+  for (const client of deps?.clients ?? []) await client.close();
+  await cluster?.close();
+  cluster = undefined;
+  deps = undefined;
+});
+
+async function start(version = "3.9", Deps: new (c: KafkaConnectCluster) => FakeDeps = FakeDeps) {
+  cluster = await startKafkaConnectCluster({ workers: 1, version });
+  deps = new Deps(cluster);
+  return { cluster, deps };
+}
+
+const KC_PASSWORD = "kc-Passw0rd!";
+
+/** The leader's desired state as the hooks write it (the workload reads it; it holds the Kafka Connect password). */
+function desiredState(generation: number): DesiredState {
+  return {
+    version: 1,
+    generation,
+    writtenAt: "x",
+    unit: `${APP}/0`,
+    app: APP,
+    modelUuid: OWNER.modelUuid,
+    charmDir: "/charm",
+    port: 8080,
+    plugin: { mode: "not-required" },
+    leader: true,
+    kafkaConnect: { relation: OWNER.relation, endpoints: ["http://x"], username: "u", password: KC_PASSWORD },
+    connectors: [],
+    holds: {},
+    restartPolicy: { enabled: true, maxRestarts: 10, backoffUnitMs: 60_000 },
+    reconcileIntervalMs: 30_000,
+    history: {},
+  };
+}
+
+export function snapshotAt(generation: number): StatusSnapshot {
+  return {
+    version: 1,
+    writtenAt: "x",
+    generation,
+    acting: true,
+    pluginServer: { listening: true, port: 8080, downloads: 0, bytesServed: 0 },
+    connectors: [],
+    deleted: [],
+    history: {},
+  };
+}
+
+describe("secrets in what Kafka Connect echoes", () => {
+  it("a trace carrying a secret URL-encoded or JSON-escaped, or the Kafka Connect password, is masked", async () => {
+    const { cluster, deps } = await start();
+    const secret = 'p@ss w/rd"1';
+    const orders = mirror("orders", {
+      tasks: 1,
+      config: { "db.password": secret },
+      secretKeys: ["db.password"],
+    });
+    await createOnCluster(cluster, orders);
+    deps.connectors = [orders];
+    deps.desiredValue = desiredState(3);
+    // What the hooks' secret-get registers: the declared secret and the Kafka Connect password.
+    deps.secretValues = [secret, KC_PASSWORD];
+    const encoded = encodeURIComponent(secret);
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    cluster.failTask(
+      orders.name,
+      0,
+      `java.sql.SQLException: jdbc:postgresql://db/x?password=${encoded} {"p":"${escaped}"} via ${KC_PASSWORD}\n\tat X`,
+    );
+
+    const listed = await runAction(deps, "list-connectors");
+    expect(listed.actionFailure).toBeUndefined();
+    const trace = output(listed).connectors.orders?.trace;
+    expect(trace).toBe('java.sql.SQLException: jdbc:postgresql://db/x?password=*** {"p":"***"} via ***');
+
+    const restarted = await runAction(deps, "restart", { connector: "orders" });
+    expect(restarted.actionFailure).toBeUndefined();
+    for (const text of [JSON.stringify(listed.actionResults), JSON.stringify(restarted.actionResults)]) {
+      for (const form of [secret, encoded, escaped, KC_PASSWORD]) expect(text).not.toContain(form);
+    }
+  });
+});
 
 describe("bounded results", () => {
   it("a huge cell cannot make a table longer than one argv argument", () => {
