@@ -46,6 +46,7 @@ import {
 } from "./plugin.js";
 import type { Supervisor, WorkloadSpec } from "./service.js";
 import { computeStatus, type PluginView, type RelationView } from "./status.js";
+import { oneLine } from "./text.js";
 
 /** The connect_client endpoint. */
 export const CONNECT_ENDPOINT = "connect-client";
@@ -245,7 +246,7 @@ export function createCharm(deps: CharmDeps): Charm {
     }
 
     if (parsedNow || !routine) {
-      for (const p of problems) await hook.log.warning(p.message);
+      for (const p of problems) await hook.log.warning(oneLine(p.message));
     }
 
     const body = buildDesired({

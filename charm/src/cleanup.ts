@@ -1,5 +1,6 @@
 import type { KafkaConnectAccess } from "../common/desired-state.js";
 import { declaredNameOf, type Owner } from "../common/names.js";
+import { oneLine } from "./text.js";
 
 /**
  * connect-client relation-broken, on the leader: delete OUR connectors (names parsed back with names.ts; never
@@ -61,20 +62,20 @@ export async function deleteOurConnectors(
       } catch (err) {
         // Already gone (someone else's cleanup, e.g. Canonical's provider on relation-departed) is fine.
         if ((err as { kind?: string }).kind === "not-found") deleted.push(name);
-        else failed.push({ name, message: oneLine(err) });
+        else failed.push({ name, message: errorLine(err) });
       }
     }
     return { deleted, failed };
   } catch (err) {
-    return { deleted: [], failed: [], error: oneLine(err) };
+    return { deleted: [], failed: [], error: errorLine(err) };
   } finally {
     await client?.close().catch(() => undefined);
   }
 }
 
-function oneLine(err: unknown): string {
+function errorLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split("\n")[0]!.slice(0, 160);
+  return oneLine(text.split("\n")[0]!, 160);
 }
 
 /** One line for status and the log. */

@@ -2,6 +2,7 @@ import type { DesiredState } from "../common/desired-state.js";
 import type { ConnectorObservation, StatusSnapshot } from "../common/snapshot.js";
 import type { ConfigProblem, PluginMode } from "./config/options.js";
 import { MISSING_RESOURCE_MESSAGE } from "./plugin.js";
+import { oneLine } from "./text.js";
 
 /**
  * Juju status as a person reads it at a glance: one pure function of what the hook found (config problems,
@@ -45,9 +46,9 @@ export interface StatusInput {
   readonly cleanup?: string;
 }
 
+/** One line, no control characters, at most `max` characters: whatever the snapshot or the config held. */
 export function bounded(message: string, max = MAX_STATUS_CHARS): string {
-  const one = message.replace(/\s+/g, " ").trim();
-  return one.length <= max ? one : `${one.slice(0, max - 1)}…`;
+  return oneLine(message, max);
 }
 
 const s = (status: StatusName, message: string): UnitStatus => ({ status, message: bounded(message) });
@@ -168,7 +169,7 @@ function failure(o: ConnectorObservation): { what: string; trace: string } | und
 }
 
 function firstLine(trace: string | undefined): string {
-  return trace?.split("\n")[0]?.trim().slice(0, 120) || "no trace";
+  return oneLine(trace?.split("\n")[0] ?? "", 120) || "no trace";
 }
 
 function summary(desired: DesiredState, observed: Map<string, ConnectorObservation>): string {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { CONNECTOR_STATES, type ConnectorDesiredState } from "../../common/desired-state.js";
 import { DECLARED_NAME } from "../../common/names.js";
+import { oneLine } from "../text.js";
 import type { ConfigProblem } from "./options.js";
 
 /**
@@ -15,6 +16,8 @@ export const MAX_CONNECTORS = 500;
 export const MAX_YAML_ALIASES = 50;
 /** Problems reported at once; more would not fit a status line anyway. */
 const MAX_PROBLEMS = 20;
+/** A problem is one readable line; values and keys quoted in it are cut shorter still. */
+const MAX_PROBLEM_CHARS = 500;
 
 const KEY = "connectors";
 const ENTRY_KEYS = ["class", "tasks-max", "config", "state"] as const;
@@ -78,7 +81,7 @@ function yamlErrorText(err: unknown): string {
 }
 
 function fail(message: string): ParsedConnectors {
-  return { ok: false, problems: [{ key: KEY, message }] };
+  return { ok: false, problems: [{ key: KEY, message: oneLine(message, MAX_PROBLEM_CHARS) }] };
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {
@@ -88,7 +91,7 @@ function isMap(v: unknown): v is Record<string, unknown> {
 function describe(v: unknown): string {
   if (v === null) return "empty";
   if (Array.isArray(v)) return "a list";
-  return typeof v === "object" ? "a map" : `${typeof v} ${JSON.stringify(v)}`;
+  return typeof v === "object" ? "a map" : `${typeof v} ${oneLine(JSON.stringify(v), 60)}`;
 }
 
 /** How to write a scalar as the string Kafka expects. */
@@ -112,7 +115,8 @@ export function validateConnectors(doc: unknown): ParsedConnectors {
   }
   const problems: ConfigProblem[] = [];
   const problem = (message: string) => {
-    if (problems.length < MAX_PROBLEMS) problems.push({ key: KEY, message: `${KEY}: ${message}` });
+    if (problems.length < MAX_PROBLEMS)
+      problems.push({ key: KEY, message: oneLine(`${KEY}: ${message}`, MAX_PROBLEM_CHARS) });
   };
   const declarations: Declaration[] = [];
   for (const declared of names) {
@@ -161,7 +165,7 @@ export function validateConnectors(doc: unknown): ParsedConnectors {
         const reserved = Object.hasOwn(RESERVED_CONFIG_KEYS, k) ? RESERVED_CONFIG_KEYS[k] : undefined;
         if (reserved) problem(`${where} config.${k} is not allowed here: ${reserved}`);
         else if (typeof v !== "string")
-          problem(`${where} config.${k.slice(0, 100)} must be a string: ${asStringHint(v)}`);
+          problem(`${where} config.${oneLine(k, 100)} must be a string: ${asStringHint(v)}`);
         else config[k] = v;
       }
     }

@@ -1,6 +1,7 @@
 import { parseSecretUri, SECRET_KEY } from "../../../lib/juju/secret-uri.js";
 import type { DesiredConnector } from "../../common/desired-state.js";
 import { connectorName, type Owner } from "../../common/names.js";
+import { oneLine } from "../text.js";
 import type { Declaration } from "./connectors.js";
 import type { ConfigProblem } from "./options.js";
 
@@ -31,7 +32,7 @@ export function findSecretRefs(value: string): { refs: SecretReference[]; invali
       if (slash < 0 || !SECRET_KEY.test(key)) throw new Error("bad key");
       refs.push({ id: parseSecretUri(body.slice(0, slash)).id, key });
     } catch {
-      invalid.push(m[0].slice(0, 80));
+      invalid.push(oneLine(m[0], 80));
     }
   }
   return { refs, invalid };
@@ -80,7 +81,7 @@ export async function resolveDeclarations(
     const secretKeys: string[] = [];
     for (const [k, v] of Object.entries(d.config)) {
       const { refs, invalid } = findSecretRefs(v);
-      const where = `connectors: ${d.declared}: config.${k}`;
+      const where = `connectors: ${d.declared}: config.${oneLine(k, 100)}`;
       if (invalid.length) {
         problems.push({
           key: "connectors",
