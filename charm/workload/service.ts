@@ -21,6 +21,7 @@ import { WorkloadMetrics } from "./metrics.js";
 import { PluginServer, type PluginServerLimits } from "./plugin-server.js";
 
 export const HISTORY_FILE = "history.json";
+const MAX_ERRORS_LOGGED = 20;
 /** Before any desired state arrives, look for one this often (fs.watch usually sees it first). */
 const NO_DESIRED_INTERVAL_MS = 5_000;
 /** Kinds of a cycle-level error that mean "Kafka Connect did not answer us usefully". */
@@ -284,8 +285,14 @@ class WorkloadService implements Workload {
     this.#history = result.history;
     this.metrics.observeCycle(result, durationMs, now);
     const cycleError = result.errors.find((e) => e.connector === undefined && UNREACHABLE_KINDS.has(e.kind));
-    for (const e of result.errors) {
+    // Bounded: 500 failing connectors must not mean 500 log lines every cycle.
+    for (const e of result.errors.slice(0, MAX_ERRORS_LOGGED)) {
       this.#log.warn(`${e.connector ? `${e.connector}: ` : ""}${e.kind}: ${e.message}`);
+    }
+    if (result.errors.length > MAX_ERRORS_LOGGED) {
+      this.#log.warn(
+        `… and ${result.errors.length - MAX_ERRORS_LOGGED} more errors this cycle (see status.json)`,
+      );
     }
     for (const name of result.deleted) this.#log.info(`deleted ${name}: no longer declared`);
     this.#view = {
