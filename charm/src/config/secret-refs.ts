@@ -13,6 +13,7 @@ import type { ConfigProblem } from "./options.js";
  */
 
 const REF = /\$\{secret:([^{}\s]{1,300})\}/g;
+const REF_START = "${secret:";
 
 export interface SecretReference {
   /** The xid. */
@@ -35,6 +36,11 @@ export function findSecretRefs(value: string): { refs: SecretReference[]; invali
       invalid.push(oneLine(m[0], 80));
     }
   }
+  // What the pattern did not take (no closing brace, an empty or spaced id, one reference inside another)
+  // would otherwise reach Kafka Connect as literal text in place of a secret.
+  const rest = value.replace(REF, "");
+  const stray = rest.indexOf(REF_START);
+  if (stray >= 0) invalid.push(oneLine(rest.slice(stray, stray + 80), 80));
   return { refs, invalid };
 }
 
