@@ -29,6 +29,8 @@ export interface ExecuteInput {
 export interface ExecuteOutcome {
   readonly deleted: string[];
   readonly created: string[];
+  /** Connectors whose config a create or update of this cycle wrote. */
+  readonly written: string[];
   /** Restarts Kafka accepted, by connector name. */
   readonly restarts: Record<string, number>;
   /** Restart actions not made (refused, not reached, leadership lost): their history is reverted. */
@@ -53,7 +55,14 @@ const CYCLE_KINDS: ReadonlySet<KafkaConnectErrorKind> = new Set([
 export async function execute(input: ExecuteInput): Promise<ExecuteOutcome> {
   const { client, counter, mask } = input;
   const call: CallOptions = input.signal ? { signal: input.signal } : {};
-  const outcome: ExecuteOutcome = { deleted: [], created: [], restarts: {}, restartsNotMade: [], errors: [] };
+  const outcome: ExecuteOutcome = {
+    deleted: [],
+    created: [],
+    written: [],
+    restarts: {},
+    restartsNotMade: [],
+    errors: [],
+  };
   const failed = new Set<string>();
   const send = <T>(request: () => Promise<T>): Promise<T> => {
     counter.requests += 1;
@@ -125,6 +134,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteOutcome> {
         return;
       case "update": {
         const { created } = await send(() => client.putConfig(name, action.config, call));
+        outcome.written.push(name);
         if (!created) return;
         outcome.created.push(name);
         if (action.ifCreated) await afterCreateStep(name, action.ifCreated);
@@ -167,6 +177,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteOutcome> {
       if (isKafkaConnectError(error, "already-exists")) return;
       throw error;
     }
+    outcome.written.push(name);
     if (afterCreate !== undefined) await afterCreateStep(name, afterCreate);
   }
 

@@ -1,3 +1,4 @@
+import type { KafkaConnectClient } from "../../../lib/kafka-connect/index.js";
 import type { DesiredConnector, RestartHistory } from "../../common/desired-state.js";
 import { declaredNameOf, type Owner, ownerSuffix } from "../../common/names.js";
 import type { Reconcile, ReconcileInput, ReconcileResult } from "../../common/reconcile-api.js";
@@ -52,6 +53,7 @@ export const reconcile: Reconcile = async (input) => {
     policy: desired.restartPolicy,
     workerVersion: version,
     mask,
+    written: writtenKeys(client, own),
   });
   const outcome = await execute({
     client,
@@ -61,6 +63,13 @@ export const reconcile: Reconcile = async (input) => {
     ...(input.mayAct ? { mayAct: input.mayAct } : {}),
     ...(signal ? { signal } : {}),
   });
+
+  const wrote = new Set(outcome.written);
+  for (const action of planned.actions) {
+    if ((action.kind === "create" || action.kind === "update") && wrote.has(action.name)) {
+      writtenKeys(client, own).set(action.name, new Set(Object.keys(action.config)));
+    }
+  }
 
   const history: RestartHistory = { ...planned.history };
   for (const action of outcome.restartsNotMade) {
@@ -93,6 +102,21 @@ export const reconcile: Reconcile = async (input) => {
     ...(version === undefined ? {} : { workerVersion: mask(version) }),
   } satisfies ReconcileResult;
 };
+
+/** Per client (a new one after rotation starts afresh): the config keys last written, by connector name. */
+const written = new WeakMap<KafkaConnectClient, Map<string, ReadonlySet<string>>>();
+
+/** This client's record, kept to the connectors still declared. */
+function writtenKeys(client: KafkaConnectClient, own: readonly DesiredConnector[]) {
+  let keys = written.get(client);
+  if (!keys) {
+    keys = new Map();
+    written.set(client, keys);
+  }
+  const declared = new Set(own.map((c) => c.name));
+  for (const name of keys.keys()) if (!declared.has(name)) keys.delete(name);
+  return keys;
+}
 
 interface Refused {
   readonly observation: ConnectorObservation;

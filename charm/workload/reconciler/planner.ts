@@ -85,6 +85,12 @@ export interface PlanInput {
   /** From `GET /`; undefined (unreadable) is treated as a current worker, and the executor falls back. */
   readonly workerVersion: string | undefined;
   readonly mask: Mask;
+  /**
+   * The keys of the config this process last wrote, by connector name. A stored key outside that set was
+   * added by the worker (or someone else), not removed from our declaration: no reason for a PUT, which the
+   * worker would answer by adding it again, a restart every cycle. Without a record, any key counts.
+   */
+  readonly written?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface ConnectorNote extends ErrorReport {
@@ -208,7 +214,10 @@ export function plan(input: PlanInput): Plan {
     // otherwise get a PUT, and a restart of the connector and its tasks, every cycle.
     const stored =
       seen.config && !Object.hasOwn(seen.config, "name") ? { ...seen.config, name } : seen.config;
-    const changed = stored ? changedKeys(config, stored) : [];
+    const wrote = input.written?.get(name);
+    const changed = stored
+      ? changedKeys(config, stored).filter((k) => Object.hasOwn(config, k) || !wrote || wrote.has(k))
+      : [];
     // Never an identical PUT: Kafka rewrites the config and restarts the connector and its tasks anyway.
     if (changed.length > 0) {
       const ifCreated = want === "running" ? undefined : want === "stopped" && canStop ? "stop" : "pause";

@@ -18,7 +18,7 @@ afterEach(async () => {
 
 async function setUp(connectors: DesiredConnector[], options: FakeWorkerOptions = {}, password = "") {
   const worker = await startFakeWorker(options);
-  const client = new KafkaConnectClient({ endpoints: [worker.endpoint], timeoutMs: 10_000 });
+  const client = new KafkaConnectClient({ endpoints: [worker.endpoint], timeoutMs: 30_000 });
   open.push(worker, client);
   const driver = new Driver(client, desiredState(connectors, { endpoints: [worker.endpoint], password }));
   return { worker, driver };
@@ -92,4 +92,22 @@ describe("listings a shared cluster may hold", () => {
     expect(observed.trace).toBe(`org.example.Boom: login *** refused ${"x".repeat(300 - 36)}`);
     expect(JSON.stringify(result).length).toBeLessThan(5_000);
   }, 60_000);
+});
+
+describe("a worker that rewrites what it stores", () => {
+  it("keys the worker adds cost no PUT; a key the operator removes still costs exactly one", async () => {
+    const orders = declare("orders", { config: { "batch.size": "5" } });
+    const { worker, driver } = await setUp([orders], {
+      shape: (_, config) => ({ ...config, "worker.added": "default" }),
+    });
+    const puts = () => worker.requests.filter((r) => r.method === "PUT").length;
+    for (let i = 0; i < 5; i++) await driver.cycle();
+    expect(puts()).toBe(0);
+
+    const { "batch.size": _dropped, ...config } = orders.config;
+    driver.desired = { ...driver.desired, connectors: [{ ...orders, config, declarationHash: "h2" }] };
+    for (let i = 0; i < 5; i++) await driver.cycle();
+    expect(puts()).toBe(1);
+    expect(worker.stored.get(orders.name)).toEqual(config);
+  });
 });

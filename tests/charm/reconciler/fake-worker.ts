@@ -33,7 +33,8 @@ export interface FakeWorkerOptions {
 export async function startFakeWorker(options: FakeWorkerOptions = {}): Promise<FakeWorker> {
   const requests: FakeRequest[] = [];
   const stored = new Map<string, Record<string, string>>();
-  let otherEntries: string[] | undefined;
+  // Built once, before any request: the listing is then served as fast as the client reads it.
+  const otherEntries = (options.others ?? []).map((name) => entryText(name, otherEntry(name)));
   const server: Server = createServer(async (req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "" });
     const body = await readBody(req);
@@ -64,7 +65,6 @@ export async function startFakeWorker(options: FakeWorkerOptions = {}): Promise<
       const own = [...stored].map(([name, config]) =>
         entryText(name, { info: info(name, shown(name, config)), status: status(name) }),
       );
-      otherEntries ??= (options.others ?? []).map((name) => entryText(name, otherEntry(name)));
       return send(200, `{${[...own, ...otherEntries].join(",")}}`);
     }
     if (req.method === "GET" && parts[0] === "connectors" && parts.length === 2 && stored.has(parts[1]!)) {
