@@ -19,6 +19,7 @@ import { eventually } from "../../support/eventually.js";
 import {
   APP,
   alive,
+  allRunning,
   baseConfig,
   buildOnce,
   connectClient,
@@ -201,7 +202,7 @@ describe("the built integrator charm, serving a plugin (hooks as processes, work
   it("update-status renders what the workload reports", async () => {
     await eventually(
       async () => unit.snapshot(),
-      (s) => s?.connectors.filter((c) => c.tasks.every((t) => t.state === "RUNNING")).length === 2,
+      (s) => allRunning(s, 2),
       20_000,
       (s) => ({ snapshot: s?.connectors, log: unit.log() }),
     );

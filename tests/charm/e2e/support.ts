@@ -178,6 +178,14 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** True when the snapshot shows `n` connectors RUNNING with every task (at least one) RUNNING. */
+export function allRunning(snapshot: StatusSnapshot | undefined, n: number): boolean {
+  const running = (snapshot?.connectors ?? []).filter(
+    (c) => c.state === "RUNNING" && c.tasks.length > 0 && c.tasks.every((t) => t.state === "RUNNING"),
+  );
+  return running.length === n;
+}
+
 function readJson<T>(path: string): T | undefined {
   try {
     return JSON.parse(readFileSync(path, "utf8")) as T;
