@@ -14,6 +14,11 @@ export const MAX_CONNECTORS_YAML_BYTES = 256 * 1024;
 export const MAX_CONNECTORS = 500;
 /** Aliases a document may use; YAML "billion laughs" expansions stop here. */
 export const MAX_YAML_ALIASES = 50;
+/**
+ * Flow collections (`[`, `{`) open at once. The parser recurses per level and overflows the stack near a
+ * thousand, after seconds of work; a declaration needs four.
+ */
+export const MAX_YAML_DEPTH = 64;
 /** Problems reported at once; more would not fit a status line anyway. */
 const MAX_PROBLEMS = 20;
 /** A problem is one readable line; values and keys quoted in it are cut shorter still. */
@@ -58,6 +63,7 @@ export function parseConnectorsText(text: string, yaml: YamlParser): ParsedConne
     );
   }
   if (text.trim() === "") return { ok: true, declarations: [] };
+  if (flowDepth(text) > MAX_YAML_DEPTH) return fail(tooDeep());
   let doc: unknown;
   try {
     doc = yaml.parse(text, { maxAliasCount: MAX_YAML_ALIASES, uniqueKeys: true, prettyErrors: true });
@@ -67,7 +73,28 @@ export function parseConnectorsText(text: string, yaml: YamlParser): ParsedConne
   return validateConnectors(doc);
 }
 
+/**
+ * The deepest run of open brackets and braces, counted over the raw text. Brackets inside quoted or plain
+ * scalars count too: that can only overestimate, and no real value nests 64 deep.
+ */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  return max;
+}
+
+function tooDeep(): string {
+  return `${KEY}: the YAML nests deeper than ${MAX_YAML_DEPTH} levels: a declaration needs three (name, config, key)`;
+}
+
 function yamlErrorText(err: unknown): string {
+  // The pre-check bounds flow nesting; block nesting deep enough to overflow is reported the same way.
+  if (err instanceof RangeError) return tooDeep().slice(`${KEY}: `.length);
   if (err instanceof Error && /alias count|resource exhaustion/i.test(err.message)) {
     return `the YAML uses too many aliases (over ${MAX_YAML_ALIASES}): write the values out`;
   }
