@@ -2,7 +2,14 @@ import type { ExpandedConnectors } from "../../../lib/kafka-connect/index.js";
 import type { DesiredConnector } from "../../common/desired-state.js";
 import { declaredNameOf } from "../../common/names.js";
 import { renderTable, resultKeys } from "./format.js";
-import { holdInForce, restartRecord, type StatusSummary, summarize } from "./observed.js";
+import {
+  holdInForce,
+  isOurs,
+  notOursLine,
+  restartRecord,
+  type StatusSummary,
+  summarize,
+} from "./observed.js";
 import type { ActionRun } from "./run.js";
 
 interface Row {
@@ -16,6 +23,7 @@ interface Row {
   readonly restarts: number;
   readonly restartsTotal: number;
   readonly gaveUp: boolean;
+  readonly problem?: string;
 }
 
 /**
@@ -36,7 +44,8 @@ export async function listConnectors(run: ActionRun): Promise<void> {
 
   const rows: Row[] = [];
   const row = (declaredName: string, name: string, connector: DesiredConnector | undefined): Row => {
-    const entry = listing[name];
+    // A declaration that is not ours is not looked up: the name may be another application's connector.
+    const entry = !connector || isOurs(connector, owner) ? listing[name] : undefined;
     const status = entry?.status;
     const record = restartRecord(snapshot?.history, name, declaredName);
     const hold = connector ? holdInForce(connector, holds) : undefined;
@@ -46,6 +55,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
       isDeclared: connector !== undefined,
       type: status?.type ?? entry?.info?.type ?? "-",
       ...(status ? { summary: summarize(status, mask) } : {}),
+      ...(connector && !isOurs(connector, owner) ? { problem: notOursLine(declaredName) } : {}),
       ...(connector ? { desired: connector.state } : {}),
       ...(hold ? { held: hold.state } : {}),
       restarts: record?.count ?? 0,
@@ -54,7 +64,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
     };
   };
   for (const c of declared) rows.push(row(c.declared, c.name, c));
-  const known = new Set(declared.map((c) => c.name));
+  const known = new Set(declared.filter((c) => isOurs(c, owner)).map((c) => c.name));
   let others = 0;
   for (const name of Object.keys(listing).sort()) {
     if (known.has(name)) continue;
@@ -82,7 +92,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
         name: r.declared,
         "kafka-name": r.name,
         type: r.type,
-        state: r.summary?.state ?? "MISSING",
+        state: r.problem ? "UNKNOWN" : (r.summary?.state ?? "MISSING"),
         declared: r.isDeclared,
         ...(r.desired ? { desired: r.desired } : {}),
         "tasks-running": r.summary?.running ?? 0,
@@ -93,6 +103,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
         "restarts-total": r.restartsTotal,
         "gave-up": r.gaveUp,
         ...(r.summary?.trace ? { trace: r.summary.trace } : {}),
+        ...(r.problem ? { problem: r.problem } : {}),
       },
     ]),
   );
@@ -110,6 +121,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
 }
 
 function stateCell(r: Row): string {
+  if (r.problem) return "UNKNOWN (not ours)";
   const state = r.summary?.state ?? "MISSING";
   return r.isDeclared ? state : `${state} (undeclared)`;
 }

@@ -6,6 +6,7 @@ import type {
   RestartHistory,
   RestartRecord,
 } from "../../common/desired-state.js";
+import { declaredNameOf, type Owner } from "../../common/names.js";
 import { firstLine } from "./format.js";
 
 /** What one status says, in the terms the actions report. Pure. */
@@ -90,4 +91,18 @@ export function restartRecord(
   declared: string,
 ): RestartRecord | undefined {
   return history?.[name] ?? history?.[declared];
+}
+
+/**
+ * Whether a declared connector's name on Kafka Connect is this owner's: the reconciler's rule. A declaration
+ * carrying another name (a stale or buggy desired state) could name another application's connector; no
+ * action looks at it or touches it, as the reconcile loop does not.
+ */
+export function isOurs(connector: DesiredConnector, owner: Owner): boolean {
+  return declaredNameOf(connector.name, owner) !== undefined;
+}
+
+/** The failure line for a declaration that is not ours. */
+export function notOursLine(declared: string): string {
+  return `${declared} is not a connector of this application on this relation: not touched (its declaration names another; the next hook rewrites it)`;
 }

@@ -11,7 +11,7 @@ import { maskerFor } from "../../workload/reconciler/index.js";
 import { type ActionDeps, type ActionLimits, DEFAULT_LIMITS, type DeclaredResult } from "./deps.js";
 import { ActionFailure, failureLine } from "./failure.js";
 import { listNames } from "./format.js";
-import { type StatusSummary, summarize } from "./observed.js";
+import { isOurs, notOursLine, type StatusSummary, summarize } from "./observed.js";
 
 /** Masks secrets in one line of text Kafka Connect sent; returns that line, at most 300 characters. */
 export type Mask = (text: string) => string;
@@ -103,7 +103,11 @@ export class ActionRun {
   async find(declared: string): Promise<DesiredConnector> {
     const all = await this.declared();
     const found = all.find((c) => c.declared === declared);
-    if (found) return found;
+    if (found) {
+      const { owner } = await this.connect();
+      if (!isOurs(found, owner)) throw new ActionFailure(notOursLine(declared));
+      return found;
+    }
     const names = all.map((c) => c.declared);
     throw new ActionFailure(
       names.length === 0

@@ -106,6 +106,34 @@ describe("secrets in what Kafka Connect echoes", () => {
   });
 });
 
+describe("connectors that are not ours", () => {
+  it("a declaration whose Kafka name belongs to another application is never acted on, listed or compared", async () => {
+    const { cluster, deps } = await start();
+    // A declaration carrying another application's name (a stale or buggy desired state): the reconciler
+    // refuses it; every action must too, or `pause orders` would pause their connector.
+    const theirs = mirror("orders", {
+      tasks: 1,
+      config: { "their.key": "their-private-value" },
+      owner: { ...OWNER, app: "other-app" },
+    });
+    await createOnCluster(cluster, theirs);
+    deps.connectors = [theirs];
+    const from = cluster.requests.length;
+
+    for (const action of ["pause", "stop", "resume", "restart", "get-offsets", "reset-offsets"]) {
+      const record = await runAction(deps, action, { connector: "orders" });
+      expect(record.actionFailure, action).toMatch(/^orders is not a connector of this application/);
+    }
+    expect(requestsSince(cluster, from).filter((r) => r.path.includes(theirs.name))).toEqual([]);
+    expect(deps.holdLog).toEqual([]);
+    expect(cluster.connector(theirs.name)?.target).toBe("STARTED");
+
+    const listed = await runAction(deps, "list-connectors");
+    expect(output(listed).connectors.orders).toMatchObject({ state: "UNKNOWN", declared: "true" });
+    expect(output(listed)["other-connectors"]).toBe("1");
+  });
+});
+
 describe("bounded results", () => {
   it("a huge cell cannot make a table longer than one argv argument", () => {
     const table = renderTable(
