@@ -49,41 +49,58 @@ export async function isPlaceholder(path: string, size: number): Promise<boolean
   }
 }
 
+/** Test seam: runs after each chunk of the copy is written (a test changes the source there). */
+export interface CopyHooks {
+  readonly onChunk?: () => void | Promise<void>;
+}
+
+/** Copies of a resource that keeps changing underneath before giving up on it. */
+const COPY_ATTEMPTS = 3;
+
 /**
  * Copies the resource at `source` into the state dir unless the same file (path, size, mtime) was copied
- * already. The copy is written to a temp file and renamed, so the server never serves half a file.
+ * already. The copy is written to a temp file and renamed, so the server never serves half a file; a source
+ * that changed while copied is copied again, so size and sha512 always describe one settled file (the plugin
+ * server refuses a copy whose size is not the declared one).
  */
 export async function ensurePluginCopy(
   source: string,
   stateDir: string,
   maxBytes = MAX_PLUGIN_BYTES,
+  hooks: CopyHooks = {},
 ): Promise<PluginCopy> {
-  let st: Awaited<ReturnType<typeof stat>>;
-  try {
-    st = await stat(source);
-  } catch {
-    return { state: "missing", why: "the resource file is not there" };
-  }
-  if (!st.isFile()) return { state: "missing", why: "the resource is not a file" };
-  if (st.size > maxBytes) return { state: "too-big", size: st.size };
-  if (await isPlaceholder(source, st.size)) {
-    return {
-      state: "missing",
-      why: st.size === 0 ? "the resource is empty" : "the resource is the empty placeholder tar",
-    };
-  }
   const dest = join(stateDir, PLUGIN_COPY_FILE);
   const stampPath = join(stateDir, COPY_CACHE_FILE);
-  const stamp = await readStamp(stampPath);
-  if (stamp && stamp.source === source && stamp.size === st.size && stamp.mtimeMs === st.mtimeMs) {
-    const copied = await stat(dest).catch(() => undefined);
-    if (copied?.size === st.size) return { state: "ready", path: dest, sha512: stamp.sha512, size: st.size };
+  for (let attempt = 0; attempt < COPY_ATTEMPTS; attempt++) {
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(source);
+    } catch {
+      return { state: "missing", why: "the resource file is not there" };
+    }
+    if (!st.isFile()) return { state: "missing", why: "the resource is not a file" };
+    if (st.size > maxBytes) return { state: "too-big", size: st.size };
+    if (await isPlaceholder(source, st.size)) {
+      return {
+        state: "missing",
+        why: st.size === 0 ? "the resource is empty" : "the resource is the empty placeholder tar",
+      };
+    }
+    const stamp = await readStamp(stampPath);
+    if (stamp && stamp.source === source && stamp.size === st.size && stamp.mtimeMs === st.mtimeMs) {
+      const copied = await stat(dest).catch(() => undefined);
+      if (copied?.size === st.size)
+        return { state: "ready", path: dest, sha512: stamp.sha512, size: st.size };
+    }
+    const copy = await copyHashing(source, dest, maxBytes, hooks);
+    if (copy === undefined) return { state: "too-big", size: maxBytes + 1 };
+    const after = await stat(source).catch(() => undefined);
+    if (copy.size !== st.size || after?.size !== st.size || after.mtimeMs !== st.mtimeMs) continue;
+    const next: CopyStamp = { source, size: st.size, mtimeMs: st.mtimeMs, sha512: copy.sha512 };
+    await writeFileAtomic(stampPath, JSON.stringify(next));
+    return { state: "ready", path: dest, sha512: copy.sha512, size: copy.size };
   }
-  const sha512 = await copyHashing(source, dest, maxBytes);
-  if (sha512 === undefined) return { state: "too-big", size: st.size };
-  const next: CopyStamp = { source, size: st.size, mtimeMs: st.mtimeMs, sha512 };
-  await writeFileAtomic(stampPath, JSON.stringify(next));
-  return { state: "ready", path: dest, sha512, size: st.size };
+  return { state: "missing", why: "the resource kept changing while it was copied" };
 }
 
 async function readStamp(path: string): Promise<CopyStamp | undefined> {
@@ -97,7 +114,12 @@ async function readStamp(path: string): Promise<CopyStamp | undefined> {
 }
 
 /** Streams source → a temp file next to dest, hashing on the way; undefined if it grew past the bound. */
-async function copyHashing(source: string, dest: string, maxBytes: number): Promise<string | undefined> {
+async function copyHashing(
+  source: string,
+  dest: string,
+  maxBytes: number,
+  hooks: CopyHooks,
+): Promise<{ sha512: string; size: number } | undefined> {
   const tmp = `${dest}.${process.pid}.partial`;
   const hash = createHash("sha512");
   const out = await open(tmp, "w", 0o644);
@@ -113,6 +135,7 @@ async function copyHashing(source: string, dest: string, maxBytes: number): Prom
       }
       hash.update(buf);
       await out.write(buf);
+      await hooks.onChunk?.();
     }
     await out.sync();
   } catch (err) {
@@ -122,7 +145,7 @@ async function copyHashing(source: string, dest: string, maxBytes: number): Prom
   }
   await out.close();
   await rename(tmp, dest);
-  return hash.digest("hex");
+  return { sha512: hash.digest("hex"), size: bytes };
 }
 
 /** What this unit's plugin server answered to HEAD. */
