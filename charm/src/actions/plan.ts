@@ -1,11 +1,15 @@
+import type { ConfigValidation, KafkaConnectClient } from "../../../lib/kafka-connect/index.js";
+import { isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
+import type { DesiredConnector, Hold, RestartHistory, RestartPolicy } from "../../common/desired-state.js";
+import type { Owner } from "../../common/names.js";
 import {
-  type ConfigValidation,
-  type ExpandedConnectors,
-  isKafkaConnectError,
-  type KafkaConnectClient,
-} from "../../../lib/kafka-connect/index.js";
-import type { DesiredConnector, Hold } from "../../common/desired-state.js";
-import { declaredNameOf } from "../../common/names.js";
+  effectiveState,
+  observeOwn,
+  plan as reconcilerPlan,
+  storedForm,
+  workerVersion,
+} from "../../workload/reconciler/index.js";
+import { DEFAULT_OPTIONS } from "../config/options.js";
 import { failureLine } from "./failure.js";
 import {
   clip,
@@ -18,167 +22,254 @@ import {
   resultKeys,
   shortValue,
 } from "./format.js";
-import { holdInForce, KAFKA_STATE, targetState } from "./observed.js";
-import type { ActionRun } from "./run.js";
+import { isOurs, KAFKA_STATE, notOursLine } from "./observed.js";
+import type { ActionRun, Mask } from "./run.js";
 
 /** Validations in flight at once: enough to be quick on hundreds of connectors, gentle on the workers. */
 const VALIDATE_CONCURRENCY = 4;
 
-/** What the charm would do to one declared connector. Pure data; `describePlan` renders it. */
+type Observed = Awaited<ReturnType<typeof observeOwn>>;
+type Planned = ReturnType<typeof reconcilerPlan>;
+type PlannedAction = Planned["actions"][number];
+
+/** Validation of one declaration: errors by key (masked), or the one line of a failed validate call. */
+export interface Validation {
+  readonly errors: readonly string[];
+  readonly validated: boolean;
+  /** Keys the plugin types PASSWORD: masked like secret keys. */
+  readonly passwordKeys: readonly string[];
+}
+
+/** What the reconcile loop would do to one declared connector, for the table. Pure data. */
 export interface ConnectorPlan {
   readonly declared: string;
   readonly name: string;
-  readonly action: "create" | "update" | "none";
-  /** Keys whose values would change, be added or be removed (sorted). */
+  readonly action: "create" | "update" | "none" | "refused";
+  /**
+   * The reconciler's steps for it, in its order: `create` (or `create (PAUSED)`), update, pause, resume, stop,
+   * restart. Words only: its actions carry the config, secrets included.
+   */
+  readonly steps: readonly string[];
+  /** Keys whose values would change, be added or be removed (sorted): the reconciler's `changedKeys`. */
   readonly changed: readonly string[];
   readonly added: readonly string[];
   readonly removed: readonly string[];
-  /** One `key: "old" → "new"` per changed or added key; secret values as ***. */
+  /** One `key: "old" → "new"` per changed or added key; secret and PASSWORD values as ***. */
   readonly details: readonly string[];
-  /** The state the charm drives it to (a hold wins over the declaration); a create starts in it. */
+  /** The state the loop drives it to (a hold wins over the declaration). */
   readonly target: string;
   /** What Kafka Connect reports now, when it has the connector. */
   readonly observed?: string;
-  /** A pause, stop or resume the charm would send (FAILED and transient states are auto-restart's business). */
-  readonly stateChange?: { readonly from: string; readonly to: string };
   readonly held?: Hold["state"];
-  /** Validation: errors by key (messages masked), or the one line of a failed validate call. */
+  /** What the reconciler refuses or works around for it (masked), and why a declaration is refused. */
+  readonly notes: readonly string[];
   readonly errors: readonly string[];
   readonly validated: boolean;
 }
 
+export interface DryRunInput {
+  readonly connectors: readonly DesiredConnector[];
+  readonly owner: Owner;
+  readonly holds: Readonly<Record<string, Hold>>;
+  readonly observed: Observed;
+  readonly history: RestartHistory;
+  readonly now: number;
+  readonly policy: RestartPolicy;
+  readonly workerVersion: string | undefined;
+  readonly mask: Mask;
+  /** By declared name; absent: not validated (refused declarations are not sent anywhere). */
+  readonly validations: ReadonlyMap<string, Validation>;
+}
+
+export interface DryRun {
+  readonly plans: readonly ConnectorPlan[];
+  readonly deletions: readonly { readonly name: string; readonly declared: string }[];
+}
+
 /**
- * The plan for one connector from its declaration and what Kafka Connect holds (`info.config`, `status`), plus
- * the keys to mask (its secret keys and the keys its plugin types PASSWORD). Pure.
+ * The dry run, pure: the reconciler's own `plan` on the same inputs the loop gives it, so what this shows is
+ * what the loop does. Declarations whose name is not ours are refused, as the reconciler refuses them.
  */
-export function planConnector(
-  connector: DesiredConnector,
-  observed: ExpandedConnectors[string] | undefined,
-  holds: Readonly<Record<string, Hold>>,
-  masked: ReadonlySet<string>,
-  validation: { readonly errors: readonly string[]; readonly validated: boolean },
-): ConnectorPlan {
-  const target = KAFKA_STATE[targetState(connector, holds)];
-  const held = holdInForce(connector, holds)?.state;
-  const base = {
-    declared: connector.declared,
-    name: connector.name,
-    target,
-    ...(held ? { held } : {}),
-    ...validation,
-  };
-  const shown = (key: string, value: string) => (masked.has(key) ? MASK : shortValue(value));
-  if (!observed?.info) {
-    const keys = Object.keys(connector.config).sort();
-    return {
-      ...base,
-      action: "create",
-      changed: [],
-      added: keys,
-      removed: [],
-      // The class in full (it says what the connector is); `name` is ours, not news.
-      details: [
-        `class ${connector.config["connector.class"] ?? "(none)"}`,
-        ...keys
-          .filter((k) => k !== "connector.class" && k !== "name")
-          .map((k) => `${k}: ${shown(k, connector.config[k]!)}`),
-      ],
-    };
-  }
-  const actual = observed.info.config;
-  const desired = connector.config;
-  const changed = Object.keys(desired)
-    .filter((k) => k in actual && actual[k] !== desired[k])
-    .sort();
-  const added = Object.keys(desired)
-    .filter((k) => !(k in actual))
-    .sort();
-  // Removed keys are named only: their values may be secrets the declaration no longer marks.
-  const removed = Object.keys(actual)
-    .filter((k) => !(k in desired))
-    .sort();
-  const details = [
-    ...changed.map((k) => `${k}: ${shown(k, actual[k]!)} → ${shown(k, desired[k]!)}`),
-    ...added.map((k) => `${k}: (new) ${shown(k, desired[k]!)}`),
-    ...removed.map((k) => `${k}: removed`),
-  ];
-  const current = observed.status?.connector.state;
-  const stateChange =
-    current !== undefined && current !== target && isSteady(current)
-      ? { from: current, to: target }
-      : undefined;
-  const update = changed.length + added.length + removed.length > 0;
+export function dryRun(input: DryRunInput): DryRun {
+  const seen = new Set<string>();
+  const own = input.connectors.filter((c) => {
+    const ok = isOurs(c, input.owner) && !seen.has(c.name);
+    if (ok) seen.add(c.name);
+    return ok;
+  });
+  const planned = reconcilerPlan({
+    connectors: own,
+    holds: input.holds,
+    observed: input.observed,
+    history: input.history,
+    now: input.now,
+    policy: input.policy,
+    workerVersion: input.workerVersion,
+    mask: input.mask,
+  });
+  const plans = input.connectors.map((c) =>
+    own.includes(c)
+      ? describe(c, input, planned)
+      : refused(
+          c,
+          input,
+          isOurs(c, input.owner)
+            ? "declared twice: only the first declaration is applied"
+            : notOursLine(c.declared),
+        ),
+  );
+  const deletions = planned.actions
+    .filter((a) => a.kind === "delete")
+    .map((a) => ({ name: a.name, declared: a.declared }))
+    .sort((a, b) => a.declared.localeCompare(b.declared));
+  return { plans, deletions };
+}
+
+function refused(c: DesiredConnector, input: DryRunInput, why: string): ConnectorPlan {
+  const { state, held } = effectiveState(c, input.holds);
   return {
-    ...base,
-    action: update ? "update" : "none",
+    declared: c.declared,
+    name: c.name,
+    action: "refused",
+    steps: [],
+    changed: [],
+    added: [],
+    removed: [],
+    details: [],
+    target: KAFKA_STATE[state],
+    ...(held ? { held } : {}),
+    notes: [why],
+    errors: [],
+    validated: false,
+  };
+}
+
+function describe(c: DesiredConnector, input: DryRunInput, planned: Planned): ConnectorPlan {
+  const actions = planned.actions.filter((a) => a.kind !== "delete" && a.name === c.name);
+  const validation = input.validations.get(c.declared) ?? { errors: [], validated: false, passwordKeys: [] };
+  const masked = new Set([...c.secretKeys, ...validation.passwordKeys]);
+  const shown = (key: string, value: string) => (masked.has(key) ? MASK : shortValue(input.mask(value)));
+  const { state, held } = effectiveState(c, input.holds);
+  const desired = storedForm(c);
+  const stored = input.observed.get(c.name)?.config ?? {};
+  const create = actions.find((a) => a.kind === "create");
+  const update = actions.find((a) => a.kind === "update");
+  const keys = update?.kind === "update" ? update.changedKeys : [];
+  const changed = keys.filter((k) => k in desired && k in stored);
+  const added = create ? Object.keys(desired).sort() : keys.filter((k) => !(k in stored));
+  // Removed keys are named only: their values may be secrets the declaration no longer marks.
+  const removed = keys.filter((k) => !(k in desired));
+  const details = create
+    ? [
+        // The class in full (it says what the connector is); `name` is ours, not news.
+        `class ${desired["connector.class"] ?? "(none)"}`,
+        ...added
+          .filter((k) => k !== "connector.class" && k !== "name")
+          .map((k) => `${k}: ${shown(k, desired[k]!)}`),
+      ]
+    : [
+        ...changed.map((k) => `${k}: ${shown(k, stored[k]!)} → ${shown(k, desired[k]!)}`),
+        ...added.map((k) => `${k}: (new) ${shown(k, desired[k]!)}`),
+        ...removed.map((k) => `${k}: removed`),
+      ];
+  const restart = actions.find((a) => a.kind === "restart");
+  if (restart?.kind === "restart") {
+    const what = [
+      restart.connector ? "the connector" : "",
+      restart.tasks.length ? `task(s) ${restart.tasks.join(", ")}` : "",
+    ];
+    details.push(`restart ${what.filter(Boolean).join(" and ") || "the connector"} (FAILED)`);
+  }
+  const observed = planned.observations.find((o) => o.name === c.name);
+  return {
+    declared: c.declared,
+    name: c.name,
+    action: create ? "create" : update ? "update" : "none",
+    steps: actions.map(stepWord),
     changed,
     added,
     removed,
     details,
-    ...(current !== undefined ? { observed: current } : {}),
-    ...(stateChange ? { stateChange } : {}),
+    target: KAFKA_STATE[state],
+    ...(observed && observed.state !== "MISSING" ? { observed: observed.state } : {}),
+    ...(held ? { held } : {}),
+    notes: planned.notes.filter((n) => n.connector === c.name).map((n) => n.message),
+    ...validation,
   };
 }
 
-/** The states the charm moves a connector out of; FAILED and the transient ones are auto-restart's business. */
-function isSteady(state: string): boolean {
-  return state === "RUNNING" || state === "PAUSED" || state === "STOPPED";
+/** One step as the table names it. */
+function stepWord(a: PlannedAction): string {
+  if (a.kind !== "create") return a.kind;
+  const state =
+    a.initialState ??
+    (a.afterCreate === "pause" ? "PAUSED" : a.afterCreate === "stop" ? "STOPPED" : undefined);
+  return state ? `create (${state})` : "create";
 }
 
-/** The verb a plan row shows: create, update, pause, update+stop, … or "none". */
+/** The verb a plan row shows: create, create (PAUSED), update, update+stop, pause, restart, … or "none". */
 export function planVerb(plan: ConnectorPlan): string {
-  if (plan.action === "create") return plan.target === "RUNNING" ? "create" : `create (${plan.target})`;
-  const state = plan.stateChange
-    ? ({ PAUSED: "pause", STOPPED: "stop", RUNNING: "resume" } as Record<string, string>)[plan.stateChange.to]
-    : undefined;
-  if (plan.action === "update") return state ? `update+${state}` : "update";
-  return state ?? "none";
+  if (plan.action === "refused") return "refused";
+  return plan.steps.join("+") || "none";
 }
 
 /**
- * `plan`: a dry run. Every declared connector is validated (`PUT /connector-plugins/{class}/config/validate`,
- * which changes nothing) and compared with one listing; ours no longer declared would be deleted.
+ * `plan`: a dry run. Every declared connector of ours is validated (`PUT /connector-plugins/{class}/config/
+ * validate`, which changes nothing) and the reconciler plans on one listing, the worker's version, the holds,
+ * the restart history and policy, and the clock, as the loop does. Nothing is changed.
  */
 export async function plan(run: ActionRun): Promise<void> {
   const declared = await run.declared();
   const { client, owner } = await run.connect();
-  const [listing, holds] = await Promise.all([
-    client.listConnectors({ ...run.call, expand: ["status", "info"] }) as Promise<ExpandedConnectors>,
+  const counter = { requests: 0 };
+  const [observed, version, holds, mask, snapshot, desired] = await Promise.all([
+    observeOwn(client, owner, counter, run.call),
+    workerVersion(client, counter, run.call).catch(() => undefined),
     run.deps.holds(run.hook),
+    run.mask(),
+    run.deps.snapshot(),
+    run.deps.desired(),
   ]);
-  const validations = await mapLimit(declared, VALIDATE_CONCURRENCY, (c) => validate(run, client, c));
-  const plans = declared.map((c, i) => {
-    const v = validations[i]!;
-    const masked = new Set([...c.secretKeys, ...v.passwordKeys]);
-    return planConnector(c, listing[c.name], holds, masked, v);
+  const own = declared.filter((c) => isOurs(c, owner));
+  const results = await mapLimit(own, VALIDATE_CONCURRENCY, (c) => validate(run, client, c, mask));
+  const { plans, deletions } = dryRun({
+    connectors: declared,
+    owner,
+    holds,
+    observed,
+    history: snapshot?.history ?? desired?.history ?? {},
+    now: run.now(),
+    policy: desired?.restartPolicy ?? DEFAULT_OPTIONS.restartPolicy,
+    workerVersion: version,
+    mask,
+    validations: new Map(own.map((c, i) => [c.declared, results[i]!])),
   });
-  const declaredNames = new Set(declared.map((c) => c.name));
-  const deletions = Object.keys(listing)
-    .filter((name) => !declaredNames.has(name))
-    .map((name) => ({ name, declared: declaredNameOf(name, owner) }))
-    .filter((d): d is { name: string; declared: string } => d.declared !== undefined)
-    .sort((a, b) => a.declared.localeCompare(b.declared));
 
   const rows = [
     ...plans.map((p) => [
       p.declared,
       planVerb(p),
-      p.validated ? (p.errors.length ? `${p.errors.length} error(s)` : "ok") : "error",
-      clip([...p.details, ...p.errors.map((e) => `! ${e}`)].join("; ") || "-", 400),
+      validCell(p),
+      clip(
+        [...p.details, ...p.notes.map((n) => `(${n})`), ...p.errors.map((e) => `! ${e}`)].join("; ") || "-",
+        400,
+      ),
     ]),
     ...deletions.map((d) => [d.declared, "delete", "-", "no longer declared"]),
   ];
   const table = renderTable(["CONNECTOR", "ACTION", "VALID", "CHANGES"], rows);
   const count = (f: (p: ConnectorPlan) => boolean) => plans.filter(f).length;
-  const invalid = count((p) => !p.validated || p.errors.length > 0);
+  const restarts = count((p) => p.steps.includes("restart"));
   const summary = [
     `${count((p) => p.action === "create")} to create`,
     `${count((p) => p.action === "update")} to update`,
     `${deletions.length} to delete`,
-    `${count((p) => p.stateChange !== undefined)} state change(s)`,
-    `${invalid} invalid`,
+    `${count((p) => p.steps.some((w) => w === "pause" || w === "resume" || w === "stop"))} state change(s)`,
+    ...(restarts ? [`${restarts} restart(s)`] : []),
+    `${count((p) => !isValid(p))} invalid`,
   ].join(", ");
   const keys = resultKeys([...plans.map((p) => p.declared), ...deletions.map((d) => d.declared)]);
+  const keyList = (list: readonly string[]) => clip(list.join(","), 4000);
   const connectors = Object.fromEntries([
     ...plans.map((p) => [
       keys.get(p.declared)!,
@@ -186,13 +277,14 @@ export async function plan(run: ActionRun): Promise<void> {
         name: p.declared,
         "kafka-name": p.name,
         action: planVerb(p),
-        valid: p.validated && p.errors.length === 0,
-        ...(p.changed.length ? { "changed-keys": p.changed.join(",") } : {}),
-        ...(p.added.length ? { "added-keys": p.added.join(",") } : {}),
-        ...(p.removed.length ? { "removed-keys": p.removed.join(",") } : {}),
+        valid: isValid(p),
+        ...(p.changed.length ? { "changed-keys": keyList(p.changed) } : {}),
+        ...(p.added.length ? { "added-keys": keyList(p.added) } : {}),
+        ...(p.removed.length ? { "removed-keys": keyList(p.removed) } : {}),
         ...(p.observed ? { state: p.observed } : {}),
         target: p.target,
         ...(p.held ? { held: p.held } : {}),
+        ...(p.notes.length ? { note: clip(p.notes.join("; "), 2000) } : {}),
         ...(p.errors.length ? { errors: clip(p.errors.join("; "), 2000) } : {}),
       },
     ]),
@@ -216,19 +308,22 @@ export async function plan(run: ActionRun): Promise<void> {
   });
 }
 
-interface Validation {
-  readonly errors: string[];
-  readonly validated: boolean;
-  /** Keys the plugin types PASSWORD: masked like secret keys. */
-  readonly passwordKeys: string[];
+function isValid(p: ConnectorPlan): boolean {
+  return p.validated && p.errors.length === 0;
+}
+
+function validCell(p: ConnectorPlan): string {
+  if (p.action === "refused") return "-";
+  if (!p.validated) return "error";
+  return p.errors.length ? `${p.errors.length} error(s)` : "ok";
 }
 
 async function validate(
   run: ActionRun,
   client: KafkaConnectClient,
   connector: DesiredConnector,
+  mask: Mask,
 ): Promise<Validation> {
-  const mask = await run.mask();
   const cls = connector.config["connector.class"] ?? "";
   let result: ConfigValidation;
   try {

@@ -128,6 +128,12 @@ describe("connectors that are not ours", () => {
     expect(deps.holdLog).toEqual([]);
     expect(cluster.connector(theirs.name)?.target).toBe("STARTED");
 
+    const planned = await runAction(deps, "plan");
+    expect(planned.actionFailure).toBeUndefined();
+    expect(JSON.stringify(planned.actionResults)).not.toContain("their-private-value");
+    expect(output(planned).connectors.orders).toMatchObject({ action: "refused", valid: "false" });
+    expect(requestsSince(cluster, from).some((r) => r.path.endsWith("/config/validate"))).toBe(false);
+
     const listed = await runAction(deps, "list-connectors");
     expect(output(listed).connectors.orders).toMatchObject({ state: "UNKNOWN", declared: "true" });
     expect(output(listed)["other-connectors"]).toBe("1");
@@ -152,5 +158,41 @@ describe("bounded results", () => {
     const table = renderTable(["PARTITION", "OFFSET"], rows);
     expect(table.length).toBeLessThanOrEqual(MAX_TEXT_RESULT);
     expect(table).toMatch(/… \d+ more \(see the structured results\)$/);
+  });
+});
+
+describe("plan says what the reconcile loop will do", () => {
+  it("a FAILED connector declared running is shown as the restart the loop makes", async () => {
+    const { cluster, deps } = await start();
+    const orders = mirror("orders", { tasks: 1 });
+    await createOnCluster(cluster, orders);
+    cluster.failConnector(orders.name, "java.lang.RuntimeException: boom");
+    deps.connectors = [orders];
+    const record = await runAction(deps, "plan");
+    expect(record.actionFailure).toBeUndefined();
+    expect(output(record).connectors.orders).toMatchObject({ action: "restart", state: "FAILED" });
+  });
+
+  it("stopped on a worker older than 3.5 is shown as the pause the loop sends instead, with why", async () => {
+    const { cluster, deps } = await start("3.4");
+    const orders = mirror("orders", { tasks: 1, state: "stopped" });
+    await createOnCluster(cluster, mirror("orders", { tasks: 1 }));
+    deps.connectors = [orders];
+    const record = await runAction(deps, "plan");
+    expect(record.actionFailure).toBeUndefined();
+    expect(output(record).connectors.orders).toMatchObject({ action: "pause" });
+    expect(output(record).connectors.orders?.note).toMatch(/stopped needs Kafka Connect 3\.5 or later/);
+  });
+
+  it("a hold recorded under the Kafka name is honoured, as the loop honours it", async () => {
+    const { cluster, deps } = await start();
+    const orders = mirror("orders", { tasks: 1 });
+    await createOnCluster(cluster, orders);
+    deps.connectors = [orders];
+    deps.holdsMap = {
+      [orders.name]: { state: "paused", declarationHash: orders.declarationHash, since: "x" },
+    };
+    const record = await runAction(deps, "plan");
+    expect(output(record).connectors.orders).toMatchObject({ action: "pause", held: "paused" });
   });
 });

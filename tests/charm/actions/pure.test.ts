@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { DesiredConnector, Hold } from "../../../charm/common/desired-state.js";
 import { ActionFailure, failureLine } from "../../../charm/src/actions/failure.js";
 import {
   MAX_TEXT_RESULT,
@@ -8,9 +9,12 @@ import {
   resultKeys,
 } from "../../../charm/src/actions/format.js";
 import { jsonDepth, parseOffsetsParam } from "../../../charm/src/actions/offsets.js";
-import { planConnector, planVerb } from "../../../charm/src/actions/plan.js";
+import { dryRun, planVerb } from "../../../charm/src/actions/plan.js";
+import type { observeOwn } from "../../../charm/workload/reconciler/index.js";
 import { KafkaConnectError } from "../../../lib/kafka-connect/index.js";
-import { mirror } from "./harness.js";
+import { mirror, OWNER } from "./harness.js";
+
+type ObservedConnector = Awaited<ReturnType<typeof observeOwn>> extends Map<string, infer O> ? O : never;
 
 describe("format", () => {
   it("renders a table padded to the widest cell, trailing spaces trimmed", () => {
@@ -67,29 +71,65 @@ describe("offsets param", () => {
   });
 });
 
-describe("planConnector", () => {
-  const valid = { errors: [], validated: true };
+describe("dryRun (the reconciler's plan, described)", () => {
+  const valid = { errors: [], validated: true, passwordKeys: [] };
+  const policy = { enabled: true, maxRestarts: 10, backoffUnitMs: 60_000 };
+  const observe = (
+    c: DesiredConnector,
+    config: Record<string, string>,
+    state?: "RUNNING" | "FAILED",
+  ): Map<string, ObservedConnector> =>
+    new Map([
+      [
+        c.name,
+        {
+          name: c.name,
+          declared: c.declared,
+          config,
+          ...(state
+            ? {
+                status: {
+                  name: c.name,
+                  type: "source" as const,
+                  connector: { state, worker_id: "w" },
+                  tasks: [],
+                },
+              }
+            : {}),
+        },
+      ],
+    ]);
+  const run = (
+    c: DesiredConnector,
+    observed: Map<string, ObservedConnector>,
+    opts: { holds?: Record<string, Hold>; passwordKeys?: string[] } = {},
+  ) =>
+    dryRun({
+      connectors: [c],
+      owner: OWNER,
+      holds: opts.holds ?? {},
+      observed,
+      history: {},
+      now: 1_000_000,
+      policy,
+      workerVersion: "3.9.0",
+      mask: (t) => t,
+      validations: new Map([[c.declared, { ...valid, passwordKeys: opts.passwordKeys ?? [] }]]),
+    }).plans[0]!;
 
   it("masks secret keys and PASSWORD-typed keys on both sides, and names removed keys without values", () => {
     const c = mirror("orders", {
       config: { "db.password": "new-pw", "api.token": "tok-2", batch: "500" },
       secretKeys: ["api.token"],
     });
-    const observed = {
-      info: {
-        name: c.name,
-        type: "source" as const,
-        tasks: [],
-        config: {
-          ...c.config,
-          "db.password": "old-pw",
-          "api.token": "tok-1",
-          batch: "100",
-          legacy: "old-secret",
-        },
-      },
+    const stored = {
+      ...c.config,
+      "db.password": "old-pw",
+      "api.token": "tok-1",
+      batch: "100",
+      legacy: "old-secret",
     };
-    const plan = planConnector(c, observed, {}, new Set(["api.token", "db.password"]), valid);
+    const plan = run(c, observe(c, stored, "RUNNING"), { passwordKeys: ["db.password"] });
     expect(plan.action).toBe("update");
     expect(plan.changed).toEqual(["api.token", "batch", "db.password"]);
     expect(plan.removed).toEqual(["legacy"]);
@@ -104,29 +144,18 @@ describe("planConnector", () => {
 
   it("an identical config is no update; a hold in force wins over the declaration, a stale one does not", () => {
     const c = mirror("orders");
-    const status = {
-      name: c.name,
-      type: "source" as const,
-      connector: { state: "RUNNING" as const, worker_id: "w" },
-      tasks: [],
-    };
-    const observed = {
-      info: { name: c.name, type: "source" as const, tasks: [], config: { ...c.config } },
-      status,
-    };
-    expect(planVerb(planConnector(c, observed, {}, new Set(), valid))).toBe("none");
+    const observed = observe(c, { ...c.config }, "RUNNING");
+    expect(planVerb(run(c, observed))).toBe("none");
+    // A listing that leaves `name` out is not a difference either (the reconciler's rule).
+    const { name: _n, ...withoutName } = c.config;
+    expect(planVerb(run(c, observe(c, withoutName, "RUNNING")))).toBe("none");
     const hold = { state: "stopped" as const, declarationHash: c.declarationHash, since: "x" };
-    expect(planVerb(planConnector(c, observed, { orders: hold }, new Set(), valid))).toBe("stop");
+    expect(planVerb(run(c, observed, { holds: { orders: hold } }))).toBe("stop");
     const stale = { ...hold, declarationHash: "an older declaration" };
-    expect(planVerb(planConnector(c, observed, { orders: stale }, new Set(), valid))).toBe("none");
-    const failed = {
-      ...observed,
-      status: { ...status, connector: { state: "FAILED" as const, worker_id: "w" } },
-    };
-    expect(planVerb(planConnector(c, failed, {}, new Set(), valid))).toBe("none");
-    expect(planVerb(planConnector(mirror("new", { state: "paused" }), undefined, {}, new Set(), valid))).toBe(
-      "create (PAUSED)",
-    );
+    expect(planVerb(run(c, observed, { holds: { orders: stale } }))).toBe("none");
+    // FAILED and meant to run: the loop restarts it (the planner of this action said "none" before).
+    expect(planVerb(run(c, observe(c, { ...c.config }, "FAILED")))).toBe("restart");
+    expect(planVerb(run(mirror("new", { state: "paused" }), new Map()))).toBe("create (PAUSED)");
   });
 });
 
