@@ -10,6 +10,7 @@ import {
 } from "../common/desired-state.js";
 import { DESIRED_FILE, readBoundedFile, SNAPSHOT_FILE, writeFileAtomic } from "../common/files.js";
 import { StatusSnapshot } from "../common/snapshot.js";
+import { readJsonFile } from "./json-file.js";
 import { canonicalJson } from "./peers.js";
 
 /**
@@ -23,22 +24,11 @@ export type DesiredBody = Omit<DesiredState, "generation" | "writtenAt">;
 export const LAST_GOOD_FILE = "connectors.last-good.json";
 
 export async function readDesired(stateDir: string): Promise<DesiredState | undefined> {
-  return readJson(join(stateDir, DESIRED_FILE), DesiredState);
+  return readJsonFile(join(stateDir, DESIRED_FILE), DesiredState);
 }
 
 export async function readSnapshot(stateDir: string): Promise<StatusSnapshot | undefined> {
-  return readJson(join(stateDir, SNAPSHOT_FILE), StatusSnapshot);
-}
-
-async function readJson<T>(path: string, schema: z.ZodMiniType<T>): Promise<T | undefined> {
-  try {
-    const text = await readBoundedFile(path);
-    if (text === undefined) return undefined;
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return readJsonFile(join(stateDir, SNAPSHOT_FILE), StatusSnapshot);
 }
 
 const LastGood = z.strictObject({
@@ -51,7 +41,7 @@ const LastGood = z.strictObject({
 export type LastGood = z.infer<typeof LastGood>;
 
 export async function readLastGood(stateDir: string): Promise<LastGood | undefined> {
-  return readJson(join(stateDir, LAST_GOOD_FILE), LastGood);
+  return readJsonFile(join(stateDir, LAST_GOOD_FILE), LastGood);
 }
 
 export async function writeLastGood(stateDir: string, lastGood: LastGood): Promise<void> {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import * as z from "zod/mini";
-import { readBoundedFile, writeFileAtomic } from "../common/files.js";
+import { writeFileAtomic } from "../common/files.js";
+import { readJsonFile } from "./json-file.js";
 
 /**
  * What this unit's hooks remember between runs, in the state dir: which plugin-url it verified and published
@@ -17,13 +18,7 @@ const HookState = z.strictObject({
 export type HookState = z.infer<typeof HookState>;
 
 export async function readHookState(stateDir: string): Promise<HookState> {
-  try {
-    const text = await readBoundedFile(join(stateDir, HOOK_STATE_FILE), 64 * 1024);
-    const parsed = text === undefined ? undefined : HookState.safeParse(JSON.parse(text));
-    return parsed?.success ? parsed.data : {};
-  } catch {
-    return {};
-  }
+  return (await readJsonFile(join(stateDir, HOOK_STATE_FILE), HookState, 64 * 1024)) ?? {};
 }
 
 export async function writeHookState(stateDir: string, before: HookState, after: HookState): Promise<void> {

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { Hook, Relation } from "../../lib/juju/index.js";
 import { Hold, RestartHistory, type RestartRecord } from "../common/desired-state.js";
+import { parseJson } from "./json-file.js";
 
 /**
  * Shared state in the peer relation's app databag (the leader writes, every unit reads):
@@ -19,13 +20,7 @@ export const Holds = z.record(z.string(), Hold);
 export type Holds = z.infer<typeof Holds>;
 
 function parseBounded<T>(text: string | undefined, schema: z.ZodMiniType<T>): T | undefined {
-  if (!text || text.length > MAX_PEER_VALUE_BYTES) return undefined;
-  try {
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return text && text.length <= MAX_PEER_VALUE_BYTES ? parseJson(text, schema) : undefined;
 }
 
 export function parseHolds(text: string | undefined): Holds {

@@ -4,8 +4,9 @@ import { open, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import * as z from "zod/mini";
 import { withSha512Fragment } from "../../lib/connect-client/plugin-fetcher/url.js";
-import { readBoundedFile, writeFileAtomic } from "../common/files.js";
+import { writeFileAtomic } from "../common/files.js";
 import { PLUGIN_PATH } from "../common/workload-api.js";
+import { readJsonFile } from "./json-file.js";
 
 /**
  * The `connect-plugin` resource → the copy the workload serves (`<stateDir>/plugin.tar`), with its sha512 and
@@ -86,7 +87,7 @@ export async function ensurePluginCopy(
         why: st.size === 0 ? "the resource is empty" : "the resource is the empty placeholder tar",
       };
     }
-    const stamp = await readStamp(stampPath);
+    const stamp = await readJsonFile(stampPath, CopyStamp, 64 * 1024);
     if (stamp && stamp.source === source && stamp.size === st.size && stamp.mtimeMs === st.mtimeMs) {
       const copied = await stat(dest).catch(() => undefined);
       if (copied?.size === st.size)
@@ -101,16 +102,6 @@ export async function ensurePluginCopy(
     return { state: "ready", path: dest, sha512: copy.sha512, size: copy.size };
   }
   return { state: "missing", why: "the resource kept changing while it was copied" };
-}
-
-async function readStamp(path: string): Promise<CopyStamp | undefined> {
-  try {
-    const text = await readBoundedFile(path, 64 * 1024);
-    const parsed = text === undefined ? undefined : CopyStamp.safeParse(JSON.parse(text));
-    return parsed?.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Streams source → a temp file next to dest, hashing on the way; undefined if it grew past the bound. */

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import * as z from "zod/mini";
 import { ConnectorDesiredState } from "../../common/desired-state.js";
-import { readBoundedFile, writeFileAtomic } from "../../common/files.js";
+import { writeFileAtomic } from "../../common/files.js";
+import { readJsonFile } from "../json-file.js";
 import { type ParsedConnectors, parseConnectorsText, type YamlParser } from "./connectors.js";
 
 /**
@@ -46,15 +47,9 @@ export async function declarationsFor(
 ): Promise<{ parsed: ParsedConnectors; parsedNow: boolean }> {
   const sha256 = textSha256(text);
   const path = join(stateDir, PARSE_CACHE_FILE);
-  const cached = await readBoundedFile(path).catch(() => undefined);
-  if (cached !== undefined) {
-    try {
-      const hit = Cached.safeParse(JSON.parse(cached));
-      if (hit.success && hit.data.sha256 === sha256) return { parsed: hit.data.result, parsedNow: false };
-    } catch {
-      // A torn or foreign cache file is ignored and rewritten.
-    }
-  }
+  // A torn or foreign cache file reads as no cache, and is rewritten.
+  const hit = await readJsonFile(path, Cached);
+  if (hit?.sha256 === sha256) return { parsed: hit.result, parsedNow: false };
   const parsed =
     text.trim() === "" ? parseConnectorsText(text, NO_YAML) : parseConnectorsText(text, await loadYaml());
   await writeFileAtomic(path, JSON.stringify({ sha256, result: parsed }));

@@ -51,15 +51,6 @@ export type SecretRead =
 /** Reads one secret's content by xid (the charm's: secret-get with refresh, values registered for redaction). */
 export type SecretReader = (id: string) => Promise<SecretRead>;
 
-/** Every secret id the declarations reference (for secret-changed: is this one ours?). */
-export function referencedSecretIds(declarations: readonly Declaration[]): Set<string> {
-  const ids = new Set<string>();
-  for (const d of declarations) {
-    for (const v of Object.values(d.config)) for (const r of findSecretRefs(v).refs) ids.add(r.id);
-  }
-  return ids;
-}
-
 /**
  * Resolves the declarations into the connectors of the desired state (full Kafka config: `connector.class`,
  * `tasks.max` and `name` added, as Kafka stores them). Any reference that cannot be resolved is a problem
