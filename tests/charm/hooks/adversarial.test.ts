@@ -5,16 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ensurePluginCopy } from "../../../charm/src/plugin.js";
 import { computeStatus } from "../../../charm/src/status.js";
 import { on, type State } from "../../../lib/testing/index.js";
-import {
-  connectClient,
-  DB_SECRET,
-  dbSecret,
-  Harness,
-  JDBC_YAML,
-  peers,
-  pluginFile,
-  providerSecret,
-} from "./support.js";
+import { DB_SECRET, Harness, integratedLeader, pluginFile } from "./support.js";
 
 /**
  * Regression tests from an adversarial review: what a careless operator, a hostile config value or a broken
@@ -33,18 +24,10 @@ const MAX_LOG_CHARS = 2_000;
 let harness: Harness;
 afterEach(() => harness?.close());
 
-function setup(): { h: Harness; sha: string; base: State } {
-  harness = new Harness();
-  const content = Buffer.from("a plugin tarball, as far as the hooks care\n".repeat(100));
-  const plugin = pluginFile(harness.stateDir, content, "resource.tar");
-  const base: State = {
-    leader: true,
-    config: { connectors: JDBC_YAML },
-    resources: { "connect-plugin": plugin },
-    relations: [connectClient(), peers()],
-    secrets: [providerSecret(), dbSecret()],
-  };
-  return { h: harness, sha: sha512(content), base };
+function setup(): ReturnType<typeof integratedLeader> {
+  const s = integratedLeader();
+  harness = s.h;
+  return s;
 }
 
 function texts(h: Harness, out: State): string[] {

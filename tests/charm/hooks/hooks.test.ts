@@ -3,13 +3,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connectorName, uuidHex } from "../../../charm/common/names.js";
 import { actionDeps } from "../../../charm/src/charm.js";
 import type { Hook } from "../../../lib/juju/index.js";
-import { on, type State } from "../../../lib/testing/index.js";
+import { on } from "../../../lib/testing/index.js";
 import {
   APP,
   connectClient,
   DB_SECRET,
   dbSecret,
-  Harness,
+  type Harness,
+  integratedLeader,
   JDBC_YAML,
   peers,
   pluginFile,
@@ -21,18 +22,10 @@ const sha512 = (b: Buffer) => createHash("sha512").update(b).digest("hex");
 let harness: Harness;
 afterEach(() => harness?.close());
 
-function setup(): { h: Harness; plugin: string; sha: string; base: State } {
-  harness = new Harness();
-  const content = Buffer.from("a plugin tarball, as far as the hooks care\n".repeat(100));
-  const plugin = pluginFile(harness.stateDir, content, "resource.tar");
-  const base: State = {
-    leader: true,
-    config: { connectors: JDBC_YAML },
-    resources: { "connect-plugin": plugin },
-    relations: [connectClient(), peers()],
-    secrets: [providerSecret(), dbSecret()],
-  };
-  return { h: harness, plugin, sha: sha512(content), base };
+function setup(): ReturnType<typeof integratedLeader> {
+  const s = integratedLeader();
+  harness = s.h;
+  return s;
 }
 
 describe("install and start", () => {

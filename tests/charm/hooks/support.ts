@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,6 +13,7 @@ import {
   loadCharmMeta,
   type RelationState,
   type SecretState,
+  type State,
   secretId,
 } from "../../../lib/testing/index.js";
 
@@ -145,3 +146,21 @@ audit:
   config:
     mode: incrementing
 `;
+
+/**
+ * A leader with a plugin resource, the JDBC declaration, a connect-client relation and peers, every secret
+ * granted: the starting point most hook tests change one thing of. The caller closes `h`.
+ */
+export function integratedLeader(): { h: Harness; plugin: string; sha: string; base: State } {
+  const h = new Harness();
+  const content = Buffer.from("a plugin tarball, as far as the hooks care\n".repeat(100));
+  const plugin = pluginFile(h.stateDir, content, "resource.tar");
+  const base: State = {
+    leader: true,
+    config: { connectors: JDBC_YAML },
+    resources: { "connect-plugin": plugin },
+    relations: [connectClient(), peers()],
+    secrets: [providerSecret(), dbSecret()],
+  };
+  return { h, plugin, sha: createHash("sha512").update(content).digest("hex"), base };
+}
