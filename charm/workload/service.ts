@@ -8,6 +8,7 @@ import {
   type KafkaConnectAccess,
   type RestartHistory,
   RestartHistory as RestartHistorySchema,
+  type RestartRecord,
 } from "../common/desired-state.js";
 import { DESIRED_FILE, readBoundedFile, SNAPSHOT_FILE, writeFileAtomic } from "../common/files.js";
 import type { Reconcile, ReconcileResult } from "../common/reconcile-api.js";
@@ -106,14 +107,43 @@ export async function startWorkload(options: WorkloadOptions): Promise<Workload>
   return w;
 }
 
-/** Per-connector history merge: the record with the newest `lastRestartAt` wins; a tie keeps ours. */
-export function mergeHistory(ours: RestartHistory, theirs: RestartHistory): RestartHistory {
-  const out: RestartHistory = { ...ours };
+/**
+ * How far ahead of our clock a peer's time is still taken as "now" (clock skew between units). Anything later
+ * is not credible (a bad clock, or hostile peer data): it ranks as oldest, or it would win every merge.
+ */
+export const HISTORY_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Per-connector history merge: the record with the newest `lastRestartAt` wins; a tie keeps ours. Times are
+ * clamped to `now` (as the reconciler does), and a record stamped beyond the skew allowance ranks as the
+ * oldest: clamped, a record a year ahead would still be "newest" at every merge, for ever.
+ */
+export function mergeHistory(ours: RestartHistory, theirs: RestartHistory, now = Date.now()): RestartHistory {
+  const rank = (r: RestartRecord) => {
+    const t = r.lastRestartAt;
+    if (t === undefined || !Number.isFinite(t) || t > now + HISTORY_CLOCK_SKEW_MS) return -1;
+    return Math.min(t, now);
+  };
+  const out: RestartHistory = {};
+  for (const [name, record] of Object.entries(ours)) out[name] = clampTimes(record, now);
   for (const [name, record] of Object.entries(theirs)) {
-    const mine = out[name];
-    if (!mine || (record.lastRestartAt ?? -1) > (mine.lastRestartAt ?? -1)) out[name] = record;
+    const mine = ours[name];
+    if (!mine || rank(record) > rank(mine)) out[name] = clampTimes(record, now);
   }
   return out;
+}
+
+function clampTimes(record: RestartRecord, now: number): RestartRecord {
+  const clamp = (t: number | undefined) =>
+    t === undefined ? undefined : Number.isFinite(t) ? Math.min(t, now) : now;
+  const lastRestartAt = clamp(record.lastRestartAt);
+  const healthySince = clamp(record.healthySince);
+  const { lastRestartAt: _l, healthySince: _h, ...rest } = record;
+  return {
+    ...rest,
+    ...(lastRestartAt === undefined ? {} : { lastRestartAt }),
+    ...(healthySince === undefined ? {} : { healthySince }),
+  };
 }
 
 class WorkloadService implements Workload {
@@ -346,7 +376,7 @@ class WorkloadService implements Workload {
     const previous = this.#desired;
     this.#desired = desired;
     this.#desiredError = undefined;
-    this.#history = mergeHistory(this.#history, desired.history);
+    this.#history = mergeHistory(this.#history, desired.history, this.#now());
     if (previous?.unit !== desired.unit) this.#lease.drop();
     this.#log.info(
       `desired state generation ${desired.generation} (${desired.connectors.length} connectors)`,

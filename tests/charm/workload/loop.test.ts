@@ -374,3 +374,33 @@ describe("mergeHistory", () => {
     expect(mergeHistory(ours, theirs)).toEqual({ a: ours.a, b: theirs.b, c: ours.c, d: theirs.d });
   });
 });
+
+describe("mergeHistory against bad peer data", () => {
+  const NOW = 1_700_000_000_000;
+
+  it("never lets a record stamped in the future win: ours stays, and a future time alone is clamped to now", () => {
+    const ours = { a: { count: 1, lastRestartAt: NOW - 60_000, gaveUp: false, total: 1 } };
+    const theirs = {
+      // A year ahead (a bad clock, or a hostile peer): it would win every merge for a year, then keep its
+      // gave-up flag on a connector that recovered.
+      a: { count: 9, lastRestartAt: NOW + 365 * 86_400_000, gaveUp: true, total: 9 },
+      b: { count: 2, lastRestartAt: NOW + 365 * 86_400_000, healthySince: NOW + 1, gaveUp: false, total: 2 },
+    };
+    const merged = mergeHistory(ours, theirs, NOW);
+    expect(merged.a).toEqual(ours.a);
+    expect(merged.b).toEqual({ count: 2, lastRestartAt: NOW, healthySince: NOW, gaveUp: false, total: 2 });
+    // Merged again later (the next desired generation carries the same peer data): still ours.
+    expect(mergeHistory(merged, theirs, NOW + 30_000).a).toEqual(ours.a);
+  });
+
+  it("still takes a peer's newer restart a little ahead of our clock (skew between units), clamped to now", () => {
+    const ours = { a: { count: 1, lastRestartAt: NOW - 60_000, gaveUp: false, total: 1 } };
+    const theirs = { a: { count: 2, lastRestartAt: NOW + 2_000, gaveUp: false, total: 2 } };
+    expect(mergeHistory(ours, theirs, NOW).a).toEqual({
+      count: 2,
+      lastRestartAt: NOW,
+      gaveUp: false,
+      total: 2,
+    });
+  });
+});
