@@ -117,6 +117,24 @@ export class ActionRun {
   }
 
   /**
+   * Reads until `done` holds or the poll time is up; returns the last value read. Bounded by a count of reads,
+   * not a clock: a test's frozen clock or instant sleep cannot make it endless.
+   */
+  async poll<T>(
+    read: () => Promise<T | undefined>,
+    done: (value: T) => boolean,
+  ): Promise<{ value?: T; settled: boolean }> {
+    const polls = Math.max(1, Math.ceil(this.limits.pollTimeoutMs / this.limits.pollIntervalMs));
+    let value: T | undefined;
+    for (let poll = 1; ; poll++) {
+      value = (await read()) ?? value;
+      if (value !== undefined && done(value)) return { value, settled: true };
+      if (poll >= polls) return value !== undefined ? { value, settled: false } : { settled: false };
+      await this.sleep(this.limits.pollIntervalMs);
+    }
+  }
+
+  /**
    * Polls the connector's status until `settled` holds or the poll time is up; returns the last status seen
    * (undefined while the worker has none: right after a create, or for a connector it does not have).
    */
@@ -125,19 +143,28 @@ export class ActionRun {
     name: string,
     settled: (status: ConnectorStateInfo) => boolean,
   ): Promise<{ status?: ConnectorStateInfo; settled: boolean }> {
-    // Bounded by a count of polls, not a clock: a test's frozen clock or instant sleep cannot make it endless.
-    const polls = Math.max(1, Math.ceil(this.limits.pollTimeoutMs / this.limits.pollIntervalMs));
-    let status: ConnectorStateInfo | undefined;
-    for (let poll = 1; ; poll++) {
-      try {
-        status = await client.status(name, this.call);
-      } catch (error) {
-        if (!isKafkaConnectError(error, "not-found")) throw error;
-      }
-      if (status && settled(status)) return { status, settled: true };
-      if (poll >= polls) return status ? { status, settled: false } : { settled: false };
-      await this.sleep(this.limits.pollIntervalMs);
-    }
+    const read = () =>
+      client.status(name, this.call).catch((error: unknown) => {
+        if (isKafkaConnectError(error, "not-found")) return undefined;
+        throw error;
+      });
+    const { value, settled: done } = await this.poll(read, settled);
+    return value ? { status: value, settled: done } : { settled: done };
+  }
+
+  /**
+   * After a hold changed: waits until the workload reports (status.json) the desired-state generation that
+   * carries it. Its cycle reads desired.json once, at its start: a cycle begun before the hold was written
+   * would undo a pause sent meanwhile. True once read, or when nothing here acts on Kafka Connect.
+   */
+  async workloadHasRead(): Promise<boolean> {
+    const desired = await this.deps.desired();
+    if (!desired?.kafkaConnect) return true;
+    const { settled } = await this.poll(
+      () => this.deps.snapshot(),
+      (snapshot) => snapshot.generation >= desired.generation,
+    );
+    return settled;
   }
 
   /** pollStatus, summarized with secrets masked: what an action reports after a change. */

@@ -4,6 +4,9 @@ import { ActionFailure, kafkaConnectLine } from "./failure.js";
 import { describeSummary, KAFKA_STATE, stateResults } from "./observed.js";
 import type { ActionRun } from "./run.js";
 
+const NOT_READ =
+  "; the workload has not read the hold yet: a reconcile cycle may undo this once before it does";
+
 interface ConnectorParam {
   readonly connector: string;
 }
@@ -25,6 +28,7 @@ export function holdAction(state: Hold["state"]) {
       since: new Date(run.now()).toISOString(),
     };
     await run.deps.setHold(run.hook, connector.declared, hold);
+    const read = await run.workloadHasRead();
     try {
       if (state === "paused") await client.pause(connector.name, run.call);
       else await client.stop(connector.name, run.call);
@@ -38,7 +42,7 @@ export function holdAction(state: Hold["state"]) {
       run,
       connector,
       KAFKA_STATE[state],
-      `held ${state} until resume or a change of its declaration`,
+      `held ${state} until resume or a change of its declaration${read ? "" : NOT_READ}`,
     );
   };
 }
@@ -55,7 +59,8 @@ export async function resume(run: ActionRun): Promise<void> {
   const holds = await run.deps.holds(run.hook);
   const hadHold = holds[connector.declared] !== undefined;
   await run.deps.setHold(run.hook, connector.declared, null);
-  const cleared = hadHold ? "hold cleared" : "no hold";
+  const read = await run.workloadHasRead();
+  const cleared = `${hadHold ? "hold cleared" : "no hold"}${read ? "" : NOT_READ}`;
   if (connector.state !== "running") {
     await report(
       run,

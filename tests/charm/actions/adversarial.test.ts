@@ -58,7 +58,7 @@ function desiredState(generation: number): DesiredState {
   };
 }
 
-export function snapshotAt(generation: number): StatusSnapshot {
+function snapshotAt(generation: number): StatusSnapshot {
   return {
     version: 1,
     writtenAt: "x",
@@ -158,6 +158,61 @@ describe("bounded results", () => {
     const table = renderTable(["PARTITION", "OFFSET"], rows);
     expect(table.length).toBeLessThanOrEqual(MAX_TEXT_RESULT);
     expect(table).toMatch(/… \d+ more \(see the structured results\)$/);
+  });
+});
+
+/** A workload that reads a new desired state only after a few of its cycles: as slow as a real one can be. */
+class SlowWorkload extends FakeDeps {
+  /** Snapshot reads until the workload reports the generation holding the hold (Infinity: never). */
+  ackAfter = 3;
+  reads: { generation: number; controlSent: boolean }[] = [];
+  override desiredValue = desiredState(7);
+  override async setHold(hook: Parameters<FakeDeps["setHold"]>[0], declared: string, hold: Hold | null) {
+    await super.setHold(hook, declared, hold);
+    this.desiredValue = { ...this.desiredValue, generation: this.desiredValue.generation + 1 };
+  }
+  override async snapshot() {
+    const acked = this.reads.length + 1 >= this.ackAfter;
+    const generation = acked ? this.desiredValue.generation : 7;
+    this.reads.push({
+      generation,
+      controlSent: (cluster?.requests ?? []).some((r) => /\/(pause|stop|resume)$/.test(r.path)),
+    });
+    return snapshotAt(generation);
+  }
+}
+
+describe("holds and the reconcile loop", () => {
+  it("pause sends nothing until the workload has read the hold, so a cycle in flight cannot undo it", async () => {
+    const { cluster, deps } = await start("3.9", SlowWorkload);
+    const orders = mirror("orders", { tasks: 1 });
+    await createOnCluster(cluster, orders);
+    deps.connectors = [orders];
+
+    const record = await runAction(deps, "pause", { connector: "orders" });
+
+    expect(record.actionFailure).toBeUndefined();
+    const reads = (deps as SlowWorkload).reads;
+    const ack = reads.findIndex((r) => r.generation === 8);
+    expect(ack).toBe(2);
+    expect(reads.slice(0, ack + 1).every((r) => !r.controlSent)).toBe(true);
+    expect(cluster.connector(orders.name)?.target).toBe("PAUSED");
+  });
+
+  it("a workload that never reads it delays the pause by a bounded number of reads, and the result says so", async () => {
+    const { cluster, deps } = await start("3.9", SlowWorkload);
+    (deps as SlowWorkload).ackAfter = Number.POSITIVE_INFINITY;
+    deps.limits = { pollIntervalMs: 1, pollTimeoutMs: 20, deadlineMs: 20_000 };
+    const orders = mirror("orders", { tasks: 1 });
+    await createOnCluster(cluster, orders);
+    deps.connectors = [orders];
+
+    const record = await runAction(deps, "pause", { connector: "orders" });
+
+    expect(record.actionFailure).toBeUndefined();
+    expect((deps as SlowWorkload).reads).toHaveLength(20);
+    expect(output(record).message).toMatch(/the workload has not read the hold yet/);
+    expect(cluster.connector(orders.name)?.target).toBe("PAUSED");
   });
 });
 
