@@ -3,7 +3,7 @@
  * at the call instead of a TypeError later. Objects are loose: fields a newer worker adds are kept.
  */
 
-import { z } from "zod";
+import * as z from "zod";
 import type {
   ConfigInfos,
   ConfigKeyInfo,
