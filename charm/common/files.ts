@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
@@ -27,17 +28,22 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   }
 }
 
-/** The file's text, or undefined when it does not exist; throws when it is larger than `max` bytes. */
+/**
+ * The file's text, or undefined when it does not exist; throws when it is larger than `max` bytes or is not a
+ * regular file. Opened non-blocking, so a FIFO or device planted at the path cannot hang a hook.
+ */
 export async function readBoundedFile(path: string, max = MAX_STATE_FILE_BYTES): Promise<string | undefined> {
   let fh: Awaited<ReturnType<typeof open>>;
   try {
-    fh = await open(path, "r");
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
   try {
-    const { size } = await fh.stat();
+    const stat = await fh.stat();
+    if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+    const { size } = stat;
     if (size > max) throw new Error(`${path} is ${size} bytes, over the ${max}-byte limit`);
     const buf = Buffer.alloc(Math.min(size, max) + 1);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
