@@ -69,10 +69,16 @@ export interface ActionLimits {
   readonly pollIntervalMs: number;
   /** … for at most this long; the action then reports the state it saw last. */
   readonly pollTimeoutMs: number;
+  /**
+   * The structured per-connector results, as `key=value` argv characters: Linux takes about 2 MiB of argv and
+   * environment in all, and anyone who can write to the cluster can create names with our suffix.
+   */
+  readonly resultBytes: number;
 }
 
 export const DEFAULT_LIMITS: ActionLimits = {
   deadlineMs: 60_000,
   pollIntervalMs: 250,
   pollTimeoutMs: 10_000,
+  resultBytes: 1024 * 1024,
 };

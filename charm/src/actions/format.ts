@@ -1,3 +1,5 @@
+import { flattenResults } from "../../../lib/juju/tools/actions.js";
+
 /**
  * Pure text helpers for action output: tables like kcctl's, Juju-safe result keys, masking and bounds.
  * Action results travel on argv (one argument at most 128 KiB on Linux), so every text here is bounded.
@@ -58,6 +60,28 @@ export function resultKeys(names: readonly string[]): Map<string, string> {
     keys.set(name, key);
   }
   return keys;
+}
+
+/**
+ * The `connectors` result, entry by entry while their `key=value` pairs fit in `budget` characters, and how
+ * many were left out (reported as `connectors-left-out`; the table still counts them).
+ */
+export function boundedConnectors(
+  entries: readonly (readonly [string, Readonly<Record<string, unknown>>])[],
+  budget: number,
+): { connectors?: Record<string, Readonly<Record<string, unknown>>>; "connectors-left-out"?: number } {
+  const kept: Record<string, Readonly<Record<string, unknown>>> = {};
+  let used = 0;
+  let count = 0;
+  for (const [key, value] of entries) {
+    const size = flattenResults({ connectors: { [key]: value } }).reduce((n, pair) => n + pair.length + 1, 0);
+    if (used + size > budget) break;
+    kept[key] = value;
+    used += size;
+    count++;
+  }
+  const left = entries.length - count;
+  return { ...(count ? { connectors: kept } : {}), ...(left ? { "connectors-left-out": left } : {}) };
 }
 
 /** `text` with every known secret value replaced by ***, longest first (as the runtime's redactor does). */

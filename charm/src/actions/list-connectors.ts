@@ -1,7 +1,7 @@
 import type { ExpandedConnectors } from "../../../lib/kafka-connect/index.js";
 import type { DesiredConnector } from "../../common/desired-state.js";
 import { declaredNameOf } from "../../common/names.js";
-import { renderTable, resultKeys } from "./format.js";
+import { boundedConnectors, renderTable, resultKeys } from "./format.js";
 import {
   holdInForce,
   isOurs,
@@ -85,7 +85,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
     ]),
   );
   const keys = resultKeys(rows.map((r) => r.declared));
-  const connectors = Object.fromEntries(
+  const connectors = boundedConnectors(
     rows.map((r) => [
       keys.get(r.declared)!,
       {
@@ -106,6 +106,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
         ...(r.problem ? { problem: r.problem } : {}),
       },
     ]),
+    run.limits.resultBytes,
   );
   const running = rows.filter((r) => r.summary?.state === "RUNNING").length;
   const tasksRunning = rows.reduce((n, r) => n + (r.summary?.running ?? 0), 0);
@@ -114,7 +115,7 @@ export async function listConnectors(run: ActionRun): Promise<void> {
   await run.action.set({
     table,
     summary,
-    ...(rows.length ? { connectors } : {}),
+    ...connectors,
     "other-connectors": others,
     ...("problem" in declaredResult ? { problem: declaredResult.problem } : {}),
   });

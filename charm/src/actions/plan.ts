@@ -12,6 +12,7 @@ import {
 import { DEFAULT_OPTIONS } from "../config/options.js";
 import { failureLine } from "./failure.js";
 import {
+  boundedConnectors,
   clip,
   listNames,
   MASK,
@@ -270,33 +271,36 @@ export async function plan(run: ActionRun): Promise<void> {
   ].join(", ");
   const keys = resultKeys([...plans.map((p) => p.declared), ...deletions.map((d) => d.declared)]);
   const keyList = (list: readonly string[]) => clip(list.join(","), 4000);
-  const connectors = Object.fromEntries([
-    ...plans.map((p) => [
-      keys.get(p.declared)!,
-      {
-        name: p.declared,
-        "kafka-name": p.name,
-        action: planVerb(p),
-        valid: isValid(p),
-        ...(p.changed.length ? { "changed-keys": keyList(p.changed) } : {}),
-        ...(p.added.length ? { "added-keys": keyList(p.added) } : {}),
-        ...(p.removed.length ? { "removed-keys": keyList(p.removed) } : {}),
-        ...(p.observed ? { state: p.observed } : {}),
-        target: p.target,
-        ...(p.held ? { held: p.held } : {}),
-        ...(p.notes.length ? { note: clip(p.notes.join("; "), 2000) } : {}),
-        ...(p.errors.length ? { errors: clip(p.errors.join("; "), 2000) } : {}),
-      },
-    ]),
-    ...deletions.map((d) => [
-      keys.get(d.declared)!,
-      { name: d.declared, "kafka-name": d.name, action: "delete" },
-    ]),
-  ]);
+  const connectors = boundedConnectors(
+    [
+      ...plans.map((p) => [
+        keys.get(p.declared)!,
+        {
+          name: p.declared,
+          "kafka-name": p.name,
+          action: planVerb(p),
+          valid: isValid(p),
+          ...(p.changed.length ? { "changed-keys": keyList(p.changed) } : {}),
+          ...(p.added.length ? { "added-keys": keyList(p.added) } : {}),
+          ...(p.removed.length ? { "removed-keys": keyList(p.removed) } : {}),
+          ...(p.observed ? { state: p.observed } : {}),
+          target: p.target,
+          ...(p.held ? { held: p.held } : {}),
+          ...(p.notes.length ? { note: clip(p.notes.join("; "), 2000) } : {}),
+          ...(p.errors.length ? { errors: clip(p.errors.join("; "), 2000) } : {}),
+        },
+      ]),
+      ...deletions.map((d) => [
+        keys.get(d.declared)!,
+        { name: d.declared, "kafka-name": d.name, action: "delete" },
+      ]),
+    ] as [string, Record<string, unknown>][],
+    run.limits.resultBytes,
+  );
   await run.action.set({
     table,
     summary,
-    ...(Object.keys(connectors).length ? { connectors } : {}),
+    ...connectors,
     ...(deletions.length
       ? {
           delete: listNames(

@@ -159,6 +159,24 @@ describe("bounded results", () => {
     expect(table.length).toBeLessThanOrEqual(MAX_TEXT_RESULT);
     expect(table).toMatch(/… \d+ more \(see the structured results\)$/);
   });
+
+  it("list-connectors and plan keep their structured results within the budget and say how many were left out", async () => {
+    const { cluster, deps } = await start();
+    // Names with our suffix, made by anyone who can write to the cluster: many rows of ours, undeclared.
+    for (let i = 0; i < 12; i++) await createOnCluster(cluster, mirror(`leftover-${i}`, { tasks: 1 }));
+    deps.limits = { ...deps.limits, resultBytes: 2000 };
+
+    for (const action of ["list-connectors", "plan"]) {
+      const record = await runAction(deps, action);
+      expect(record.actionFailure, action).toBeUndefined();
+      const results = record.actionResults as Record<string, unknown>;
+      const structured = flattenResults({ connectors: results.connectors });
+      expect(structured.join("\n").length, action).toBeLessThanOrEqual(2000);
+      const kept = Object.keys(results.connectors as object).length;
+      expect(kept, action).toBeGreaterThan(0);
+      expect(Number(results["connectors-left-out"]), action).toBe(12 - kept);
+    }
+  });
 });
 
 /** A workload that reads a new desired state only after a few of its cycles: as slow as a real one can be. */
