@@ -12,7 +12,12 @@ import {
 } from "../common/desired-state.js";
 import { DESIRED_FILE, readBoundedFile, SNAPSHOT_FILE, writeFileAtomic } from "../common/files.js";
 import type { Reconcile, ReconcileResult } from "../common/reconcile-api.js";
-import type { ConnectorObservation, ErrorReport, StatusSnapshot } from "../common/snapshot.js";
+import {
+  type ConnectorObservation,
+  type ErrorReport,
+  ObservedState,
+  StatusSnapshot,
+} from "../common/snapshot.js";
 import { LEADERSHIP_LEASE_MS } from "../common/workload-api.js";
 import { type DispatchEvent, HealthNotifier, healthDigest, jujuExecDispatch, type Timers } from "./events.js";
 import { jujuExecLeadership, type LeadershipCheck, LeadershipLease } from "./leadership.js";
@@ -23,6 +28,14 @@ import { PluginServer, type PluginServerLimits } from "./plugin-server.js";
 
 export const HISTORY_FILE = "history.json";
 const MAX_ERRORS_LOGGED = 20;
+/**
+ * What status.json carries per cycle, whatever a worker reports (100k tasks, kilobyte traces on each, ids the
+ * contract refuses): hooks read the file with a 16 MiB bound and drop it whole when it is invalid, so it must
+ * stay small and valid. The metrics keep the true task counts.
+ */
+export const MAX_TASKS_REPORTED = 256;
+export const MAX_TRACES_REPORTED = 8;
+export const MAX_DELETED_REPORTED = 500;
 /** Before any desired state arrives, look for one this often (fs.watch usually sees it first). */
 const NO_DESIRED_INTERVAL_MS = 5_000;
 /** Kinds of a cycle-level error that mean "Kafka Connect did not answer us usefully". */
@@ -313,7 +326,9 @@ class WorkloadService implements Workload {
     const durationMs = performance.now() - t0;
     const now = this.#now();
     this.#history = result.history;
-    this.metrics.observeCycle(result, durationMs, now);
+    // Only declared connectors, once each: a buggy reconciler's extra entries must not reach metric labels.
+    const observations = declaredOnly(result.observations, desired);
+    this.metrics.observeCycle({ ...result, observations }, durationMs, now);
     const cycleError = result.errors.find((e) => e.connector === undefined && UNREACHABLE_KINDS.has(e.kind));
     // Bounded: 500 failing connectors must not mean 500 log lines every cycle.
     for (const e of result.errors.slice(0, MAX_ERRORS_LOGGED)) {
@@ -328,8 +343,8 @@ class WorkloadService implements Workload {
     this.#view = {
       acting: this.#lease.holds(),
       observedAt: now,
-      connectors: result.observations.map((o) => this.#maskObservation(o)),
-      deleted: result.deleted,
+      connectors: observations.map((o) => this.#maskObservation(o)),
+      deleted: result.deleted.slice(0, MAX_DELETED_REPORTED),
       kafkaConnect: {
         reachable: cycleError === undefined,
         ...(result.workerVersion === undefined ? {} : { version: result.workerVersion }),
@@ -424,7 +439,7 @@ class WorkloadService implements Workload {
     const view = this.#view;
     const fresh = view.observedAt !== undefined && this.#now() - view.observedAt < LEADERSHIP_LEASE_MS;
     const acting = view.acting && this.#lease.holds();
-    const snapshot: StatusSnapshot = {
+    const composed: StatusSnapshot = {
       version: 1,
       writtenAt: new Date(this.#now()).toISOString(),
       generation: desired.generation,
@@ -444,6 +459,7 @@ class WorkloadService implements Workload {
       history: this.#history,
       ...(this.#desiredError === undefined ? {} : { desiredError: this.#desiredError }),
     };
+    const snapshot = this.#valid(composed);
     this.#snapshot = snapshot;
     const text = JSON.stringify(snapshot);
     this.#writes = this.#writes
@@ -455,17 +471,34 @@ class WorkloadService implements Workload {
     return this.#writes;
   }
 
+  /**
+   * The last line of defence: hooks drop an invalid status.json whole (and with it the plugin server's state,
+   * so plugin-url is never published). Whatever slipped through is dropped from the report, not the report.
+   */
+  #valid(snapshot: StatusSnapshot): StatusSnapshot {
+    const checked = StatusSnapshot.safeParse(snapshot);
+    if (checked.success) return snapshot;
+    const where = checked.error.issues[0]?.path.join(".") || "(top)";
+    this.#log.error(
+      `status.json would be invalid at ${oneLine(where, 200)}: reporting no connectors this cycle`,
+    );
+    const { kafkaConnect: _k, lastReconcile: _l, ...rest } = snapshot;
+    const reduced: StatusSnapshot = { ...rest, connectors: [], deleted: [] };
+    if (StatusSnapshot.safeParse(reduced).success) return reduced;
+    return { ...reduced, history: {} };
+  }
+
   #maskError(e: ErrorReport): ErrorReport {
     return { kind: e.kind, message: oneLine(this.#masker.mask(e.message), 300) };
   }
 
   #maskObservation(o: ConnectorObservation): ConnectorObservation {
+    const trace = (t: string) => oneLine(this.#masker.mask(t.slice(0, 4096)), 300);
     return {
       ...o,
-      ...(o.trace === undefined ? {} : { trace: oneLine(this.#masker.mask(o.trace), 300) }),
-      tasks: o.tasks.map((t) =>
-        t.trace === undefined ? t : { ...t, trace: oneLine(this.#masker.mask(t.trace), 300) },
-      ),
+      state: knownState(o.state),
+      ...(o.trace === undefined ? {} : { trace: trace(o.trace) }),
+      tasks: reportedTasks(o.tasks).map((t) => (t.trace === undefined ? t : { ...t, trace: trace(t.trace) })),
       ...(o.error ? { error: this.#maskError(o.error) } : {}),
     };
   }
@@ -507,4 +540,54 @@ class WorkloadService implements Workload {
       this.#log.warn(`cannot watch ${this.#o.stateDir} (${describeError(err)}); the interval still applies`);
     }
   }
+}
+
+type TaskReport = ConnectorObservation["tasks"][number];
+
+/** The observations of declared connectors, in declaration order, once each. */
+function declaredOnly(
+  observations: readonly ConnectorObservation[],
+  desired: DesiredState,
+): ConnectorObservation[] {
+  const byName = new Map<string, ConnectorObservation>();
+  for (const o of observations) if (!byName.has(o.name)) byName.set(o.name, o);
+  const out: ConnectorObservation[] = [];
+  for (const c of desired.connectors) {
+    const o = byName.get(c.name);
+    if (o) out.push(o);
+    byName.delete(c.name);
+  }
+  return out;
+}
+
+function knownState(state: string): ObservedState {
+  return (ObservedState.options as readonly string[]).includes(state) ? (state as ObservedState) : "UNKNOWN";
+}
+
+/**
+ * The tasks status.json reports: valid ids only (TaskReport requires an integer ≥ 0), each once, failed
+ * ones first when there are too many, in id order; traces on the first few (the failed ones first).
+ */
+function reportedTasks(tasks: readonly TaskReport[]): TaskReport[] {
+  const seen = new Set<number>();
+  const valid: TaskReport[] = [];
+  for (const t of tasks) {
+    if (!Number.isSafeInteger(t.id) || t.id < 0 || seen.has(t.id)) continue;
+    seen.add(t.id);
+    valid.push(t);
+  }
+  const failedFirst = [
+    ...valid.filter((t) => t.state === "FAILED"),
+    ...valid.filter((t) => t.state !== "FAILED"),
+  ].slice(0, MAX_TASKS_REPORTED);
+  let traces = 0;
+  const kept = failedFirst.map((t): TaskReport => {
+    const state = knownState(t.state);
+    if (t.trace !== undefined && traces < MAX_TRACES_REPORTED) {
+      traces++;
+      return { id: t.id, state, trace: t.trace };
+    }
+    return { id: t.id, state };
+  });
+  return kept.sort((a, b) => a.id - b.id);
 }

@@ -1,0 +1,123 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { DesiredState } from "../../../charm/common/desired-state.js";
+import { writeFileAtomic } from "../../../charm/common/files.js";
+import { connectorName } from "../../../charm/common/names.js";
+import type { Reconcile, ReconcileInput, ReconcileResult } from "../../../charm/common/reconcile-api.js";
+import { type ConnectorObservation, StatusSnapshot } from "../../../charm/common/snapshot.js";
+import { type ClientFactory, startWorkload, type Workload } from "../../../charm/workload/service.js";
+import { baseDesired, captureLog, MODEL_UUID, tempDir } from "./helpers.js";
+
+/** The workload against hostile inputs: what a worker reports, what lands in the state folder. */
+
+let dir: ReturnType<typeof tempDir>;
+let workload: Workload | undefined;
+let log: ReturnType<typeof captureLog>;
+
+beforeEach(() => {
+  dir = tempDir("kci-workload-adv-");
+  log = captureLog();
+});
+afterEach(async () => {
+  await workload?.close();
+  workload = undefined;
+  dir.cleanup();
+});
+
+const owner = { app: "kci", relation: 3, modelUuid: MODEL_UUID };
+const ACCESS = {
+  relation: 3,
+  endpoints: ["http://127.0.0.1:1"],
+  username: "relation-3",
+  password: "s3cr3t-pw",
+};
+
+function declared(name: string) {
+  const full = connectorName(name, owner);
+  return {
+    declared: name,
+    name: full,
+    config: { "connector.class": "X", "tasks.max": "1", name: full },
+    state: "running" as const,
+    declarationHash: `h-${name}`,
+    secretKeys: [],
+  };
+}
+
+function writeDesired(d: DesiredState): Promise<void> {
+  return writeFileAtomic(join(dir.dir, "desired.json"), JSON.stringify(d));
+}
+
+function snapshotText(): string {
+  return readFileSync(join(dir.dir, "status.json"), "utf8");
+}
+
+function reconcileAnswering(answer: (input: ReconcileInput) => Partial<ReconcileResult>): Reconcile {
+  return async (input) => ({
+    observations: [],
+    history: input.history,
+    deleted: [],
+    requests: 1,
+    restarts: {},
+    errors: [],
+    ...answer(input),
+  });
+}
+
+const fakeClient = (() => ({ close: async () => undefined })) as unknown as ClientFactory;
+
+async function start(reconcile: Reconcile, extra: Partial<Parameters<typeof startWorkload>[0]> = {}) {
+  workload = await startWorkload({
+    stateDir: dir.dir,
+    reconcile,
+    leadership: async () => true,
+    dispatchEvent: async () => undefined,
+    listen: { host: "127.0.0.1", port: 0 },
+    log,
+    watch: false,
+    processMetrics: false,
+    eventMinIntervalMs: 0,
+    clientFactory: fakeClient,
+    ...extra,
+  });
+  return workload;
+}
+
+describe("status.json stays valid and bounded whatever a worker reports", () => {
+  it("drops task ids the contract refuses, bounds tasks and traces, keeps the failed ones", async () => {
+    const orders = declared("orders");
+    await writeDesired(baseDesired({ kafkaConnect: ACCESS, connectors: [orders] }));
+    const trace = `java.lang.RuntimeException: ${"x".repeat(5_000)}`;
+    const tasks: ConnectorObservation["tasks"] = [
+      { id: -1, state: "FAILED", trace: "negative" },
+      { id: 1.5, state: "RUNNING" },
+      { id: 2, state: "BOGUS" as "RUNNING" },
+    ];
+    for (let id = 3; id < 100_000; id++) tasks.push({ id, state: "RUNNING", trace });
+    tasks.push({ id: 100_000, state: "FAILED", trace: "the one that failed" });
+    const w = await start(
+      reconcileAnswering(() => ({
+        observations: [
+          { declared: "orders", name: orders.name, desired: "running", state: "RUNNING", tasks },
+          // Not declared: a buggy reconciler's, or a foreign connector's, never reported.
+          { declared: "theirs", name: "theirs_other_r9_x", desired: "running", state: "RUNNING", tasks: [] },
+        ],
+        deleted: Array.from({ length: 50_000 }, (_, i) => `gone${i}${orders.name}`),
+      })),
+    );
+    await w.runCycle();
+    const text = snapshotText();
+    const parsed = StatusSnapshot.safeParse(JSON.parse(text));
+    expect(parsed.success).toBe(true);
+    expect(text.length).toBeLessThan(256 * 1024);
+    const snap = parsed.data!;
+    expect(snap.connectors.map((c) => c.name)).toEqual([orders.name]);
+    const ids = snap.connectors[0]!.tasks.map((t) => t.id);
+    expect(ids).not.toContain(-1);
+    expect(ids).not.toContain(1.5);
+    expect(ids).toContain(100_000);
+    expect(snap.connectors[0]!.tasks.find((t) => t.id === 2)?.state).toBe("UNKNOWN");
+    expect(snap.deleted.length).toBeLessThanOrEqual(1000);
+  });
+});
