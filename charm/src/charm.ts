@@ -380,7 +380,16 @@ export function createCharm(deps: CharmDeps): Charm {
     if (!(await hook.isLeader())) return undefined;
     const previous = await readDesired(deps.stateDir);
     const access = previous?.kafkaConnect;
-    if (!previous || !access || access.relation !== relation.number) return undefined;
+    if (!previous || !access || access.relation !== relation.number) {
+      // Nothing to act with: say so, since connectors may be left on Kafka Connect.
+      const why = !previous
+        ? "no readable desired state in the state dir"
+        : !access
+          ? "this unit held no Kafka Connect access (the relation was never ready, or the declaration never valid)"
+          : `the access held is for relation ${access.relation}`;
+      await hook.log.warning(`connect-client relation ${relation.id} removed: no connectors deleted: ${why}`);
+      return undefined;
+    }
     // Stop the workload acting first, so it cannot recreate what we delete.
     const { kafkaConnect: _gone, ...rest } = previous;
     const { generation: _g, writtenAt: _w, ...body } = rest;

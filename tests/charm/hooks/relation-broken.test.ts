@@ -139,4 +139,32 @@ describe("connect-client relation-broken", () => {
     });
     expect(listed).toBe(0);
   });
+
+  it("a leader with no desired state on disk says it deleted nothing, and why", async () => {
+    let listed = 0;
+    const h = new Harness({
+      cleanupClient: async () => ({
+        listConnectors: async () => {
+          listed++;
+          return [];
+        },
+        deleteConnector: async () => undefined,
+        close: async () => undefined,
+      }),
+    });
+    harness = h;
+    await h.ctx.run(on.relationBroken(1), {
+      leader: true,
+      relations: [connectClient(), peers()],
+      secrets: [providerSecret()],
+      config: { "plugin-mode": "not-required" },
+    });
+    expect(listed).toBe(0);
+    expect(h.ctx.last!.logs).toContainEqual(
+      expect.objectContaining({
+        level: "WARNING",
+        message: expect.stringContaining("no connectors deleted: no readable desired state in the state dir"),
+      }),
+    );
+  });
 });
