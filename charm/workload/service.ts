@@ -38,8 +38,13 @@ export const MAX_TRACES_REPORTED = 8;
 export const MAX_DELETED_REPORTED = 500;
 /** Before any desired state arrives, look for one this often (fs.watch usually sees it first). */
 const NO_DESIRED_INTERVAL_MS = 5_000;
-/** Kinds of a cycle-level error that mean "Kafka Connect did not answer us usefully". */
+/**
+ * Kinds of a cycle-level error that mean "Kafka Connect did not answer us usefully". `response-too-large` at
+ * the cycle level means even the reconciler's names-only fallback listing was over the client's cap: nothing
+ * was observed, and without it here the status would read "reachable" with every connector UNKNOWN.
+ */
 const UNREACHABLE_KINDS = new Set([
+  "response-too-large",
   "unavailable",
   "timeout",
   "unauthorized",

@@ -14,7 +14,9 @@ import { errorReport, type Mask, ReconcileError } from "./report.js";
  * here are only the guards that need I/O. Leadership is checked before every write (`mayAct`); one connector's
  * failure skips only that connector's remaining actions; a failure of the cluster itself (down, credentials,
  * TLS, a rebalance past the client's retries) ends the cycle, since every further call would fail the same way
- * (after its own timeouts). The 409 storms of a rebalance are the client's to retry first.
+ * (after its own timeouts). The 409 storms of a rebalance are the client's to retry first. An answer over the
+ * client's size cap (`response-too-large`) is one connector's: another's answer may well fit (the listing
+ * that is too large has its own fallback in observe.ts).
  */
 
 export interface ExecuteInput {

@@ -6,7 +6,10 @@ import { writeFileAtomic } from "../../../charm/common/files.js";
 import { connectorName } from "../../../charm/common/names.js";
 import type { Reconcile, ReconcileInput, ReconcileResult } from "../../../charm/common/reconcile-api.js";
 import { type ConnectorObservation, StatusSnapshot } from "../../../charm/common/snapshot.js";
+import { execute } from "../../../charm/workload/reconciler/executor.js";
+import type { Action } from "../../../charm/workload/reconciler/planner.js";
 import { type ClientFactory, startWorkload, type Workload } from "../../../charm/workload/service.js";
+import { type KafkaConnectClient, KafkaConnectError } from "../../../lib/kafka-connect/index.js";
 import { baseDesired, captureLog, MODEL_UUID, tempDir } from "./helpers.js";
 
 /** The workload against hostile inputs: what a worker reports, what lands in the state folder. */
@@ -119,5 +122,66 @@ describe("status.json stays valid and bounded whatever a worker reports", () => 
     expect(ids).toContain(100_000);
     expect(snap.connectors[0]!.tasks.find((t) => t.id === 2)?.state).toBe("UNKNOWN");
     expect(snap.deleted.length).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe("an answer over the client's size cap (response-too-large)", () => {
+  const tooLarge = (path: string) =>
+    new KafkaConnectError({
+      kind: "response-too-large",
+      endpoint: "http://127.0.0.1:1",
+      method: "PUT",
+      path,
+      message: `the answer to PUT ${path} is larger than the client's limit`,
+    });
+
+  it("is one connector's failure in the executor: the other connectors are still written", async () => {
+    const written: string[] = [];
+    const client = {
+      putConfig: async (name: string) => {
+        if (name === "a") throw tooLarge(`/connectors/${name}/config`);
+        written.push(name);
+        return { created: false };
+      },
+    } as unknown as KafkaConnectClient;
+    const update = (name: string): Action => ({
+      kind: "update",
+      name,
+      declared: name,
+      config: {},
+      changedKeys: ["k"],
+    });
+    const outcome = await execute({
+      client,
+      actions: [update("a"), update("b")],
+      counter: { requests: 0 },
+      mask: (t) => t,
+    });
+    expect(written).toEqual(["b"]);
+    expect(outcome.errors).toEqual([expect.objectContaining({ kind: "response-too-large", connector: "a" })]);
+  });
+
+  it("at the cycle level (even the names-only listing is over the cap) says Kafka Connect was not usable, and why", async () => {
+    const orders = declared("orders");
+    await writeDesired(baseDesired({ kafkaConnect: ACCESS, connectors: [orders] }));
+    const w = await start(
+      reconcileAnswering(() => ({
+        observations: [
+          { declared: "orders", name: orders.name, desired: "running", state: "UNKNOWN", tasks: [] },
+        ],
+        errors: [
+          { kind: "response-too-large", message: "the answer to GET /connectors is larger than the limit" },
+        ],
+      })),
+    );
+    await w.runCycle();
+    const snap = StatusSnapshot.parse(JSON.parse(snapshotText()));
+    expect(snap.kafkaConnect).toEqual({
+      reachable: false,
+      error: {
+        kind: "response-too-large",
+        message: "the answer to GET /connectors is larger than the limit",
+      },
+    });
   });
 });
