@@ -7,7 +7,7 @@ import {
 import type { DesiredConnector } from "../../common/desired-state.js";
 import { ActionFailure } from "./failure.js";
 import { clip, MAX_TEXT_RESULT, renderTable } from "./format.js";
-import type { ActionRun } from "./run.js";
+import type { ActionRun, ConnectorParam } from "./run.js";
 
 /** The `offsets` param: bounded before it is parsed (the schema's maxLength is checked by Juju and again here). */
 export const MAX_OFFSETS_CHARS = 64 * 1024;
@@ -70,15 +70,10 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-interface ConnectorParam {
-  readonly connector: string;
-}
-
 /** `get-offsets`: the committed offsets as JSON (when it fits in an action result) and as a table. */
 export async function getOffsets(run: ActionRun): Promise<void> {
   const p = await run.params<ConnectorParam>();
-  const connector = await run.find(p.connector);
-  const { client } = await run.connect();
+  const { connector, client } = await run.target(p.connector);
   const { offsets } = await client.getOffsets(connector.name, run.call);
   const json = JSON.stringify({ offsets });
   const fits = json.length <= MAX_TEXT_RESULT / 2;
@@ -103,8 +98,7 @@ export async function alterOffsets(run: ActionRun): Promise<void> {
   const p = await run.params<ConnectorParam & { readonly offsets: string }>();
   await run.requireLeader(`connector=${p.connector} offsets=…`);
   const offsets = parseOffsetsParam(p.offsets);
-  const connector = await run.find(p.connector);
-  const { client } = await run.connect();
+  const { connector, client } = await run.target(p.connector);
   await requireStopped(run, client, connector);
   const { message } = await notStopped(run, connector, () =>
     client.alterOffsets(connector.name, offsets, run.call),
@@ -116,8 +110,7 @@ export async function alterOffsets(run: ActionRun): Promise<void> {
 export async function resetOffsets(run: ActionRun): Promise<void> {
   const p = await run.params<ConnectorParam>();
   await run.requireLeader(`connector=${p.connector}`);
-  const connector = await run.find(p.connector);
-  const { client } = await run.connect();
+  const { connector, client } = await run.target(p.connector);
   await requireStopped(run, client, connector);
   const { message } = await notStopped(run, connector, () => client.resetOffsets(connector.name, run.call));
   await run.action.set({ connector: connector.declared, message });

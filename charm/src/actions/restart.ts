@@ -1,10 +1,9 @@
 import { isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
 import { ActionFailure } from "./failure.js";
 import { describeSummary, isTransient, restartSettled, stateResults } from "./observed.js";
-import type { ActionRun } from "./run.js";
+import type { ActionRun, ConnectorParam } from "./run.js";
 
-interface RestartParams {
-  readonly connector: string;
+interface RestartParams extends ConnectorParam {
   readonly "include-tasks"?: boolean;
   readonly "only-failed"?: boolean;
 }
@@ -20,8 +19,7 @@ export async function restart(run: ActionRun): Promise<void> {
   const onlyFailed = p["only-failed"] ?? false;
   const flags = [includeTasks ? "include-tasks=true" : "", onlyFailed ? "only-failed=true" : ""];
   await run.requireLeader([`connector=${p.connector}`, ...flags].filter(Boolean).join(" "));
-  const connector = await run.find(p.connector);
-  const { client } = await run.connect();
+  const { connector, client } = await run.target(p.connector);
 
   const result = await client.restartConnector(connector.name, { ...run.call, includeTasks, onlyFailed });
   let restarted: string;
@@ -56,8 +54,7 @@ export async function restart(run: ActionRun): Promise<void> {
   });
 }
 
-interface RestartTaskParams {
-  readonly connector: string;
+interface RestartTaskParams extends ConnectorParam {
   readonly task: number;
 }
 
@@ -65,8 +62,7 @@ interface RestartTaskParams {
 export async function restartTask(run: ActionRun): Promise<void> {
   const p = await run.params<RestartTaskParams>();
   await run.requireLeader(`connector=${p.connector} task=${p.task}`);
-  const connector = await run.find(p.connector);
-  const { client } = await run.connect();
+  const { connector, client } = await run.target(p.connector);
   try {
     await client.restartTask(connector.name, p.task, run.call);
   } catch (error) {

@@ -13,6 +13,11 @@ import { ActionFailure, failureLine } from "./failure.js";
 import { listNames } from "./format.js";
 import { isOurs, notOursLine, type StatusSummary, summarize } from "./observed.js";
 
+/** The param of every action that names one declared connector. */
+export interface ConnectorParam {
+  readonly connector: string;
+}
+
 /** Masks secrets in one line of text Kafka Connect sent; returns that line, at most 300 characters. */
 export type Mask = (text: string) => string;
 
@@ -97,6 +102,13 @@ export class ActionRun {
       return (text: string) => masker(this.hook.redactor.redact(text.slice(0, MAX_MASKED_INPUT)));
     })();
     return this.maskCache;
+  }
+
+  /** A declared connector of ours by its declared name, and the client to act on it with. */
+  async target(declared: string): Promise<{ connector: DesiredConnector; client: KafkaConnectClient }> {
+    const connector = await this.find(declared);
+    const { client } = await this.connect();
+    return { connector, client };
   }
 
   /** One declared connector by its declared name; only ours, only declared ones. */

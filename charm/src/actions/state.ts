@@ -2,14 +2,10 @@ import { type ConnectorStateInfo, isKafkaConnectError } from "../../../lib/kafka
 import type { DesiredConnector, Hold } from "../../common/desired-state.js";
 import { ActionFailure, kafkaConnectLine } from "./failure.js";
 import { describeSummary, KAFKA_STATE, stateResults } from "./observed.js";
-import type { ActionRun } from "./run.js";
+import type { ActionRun, ConnectorParam } from "./run.js";
 
 const NOT_READ =
   "; the workload has not read the hold yet: a reconcile cycle may undo this once before it does";
-
-interface ConnectorParam {
-  readonly connector: string;
-}
 
 /**
  * `pause` and `stop`: the hold is recorded FIRST, then Kafka Connect is asked. The reconcile loop drives each
@@ -20,8 +16,7 @@ export function holdAction(state: Hold["state"]) {
   return async (run: ActionRun): Promise<void> => {
     const p = await run.params<ConnectorParam>();
     await run.requireLeader(`connector=${p.connector}`);
-    const connector = await run.find(p.connector);
-    const { client } = await run.connect();
+    const { connector, client } = await run.target(p.connector);
     const hold: Hold = {
       state,
       declarationHash: connector.declarationHash,
@@ -54,8 +49,7 @@ export function holdAction(state: Hold["state"]) {
 export async function resume(run: ActionRun): Promise<void> {
   const p = await run.params<ConnectorParam>();
   await run.requireLeader(`connector=${p.connector}`);
-  const connector = await run.find(p.connector);
-  const { client } = await run.connect();
+  const { connector, client } = await run.target(p.connector);
   const holds = await run.deps.holds(run.hook);
   const hadHold = holds[connector.declared] !== undefined;
   await run.deps.setHold(run.hook, connector.declared, null);

@@ -4,7 +4,12 @@ import { parse as parseYaml } from "yaml";
 import type { DesiredConnector, DesiredState, Hold } from "../../../charm/common/desired-state.js";
 import { connectorName, type Owner } from "../../../charm/common/names.js";
 import type { StatusSnapshot } from "../../../charm/common/snapshot.js";
-import type { ActionDeps, ConnectionResult, DeclaredResult } from "../../../charm/src/actions/deps.js";
+import type {
+  ActionDeps,
+  ActionLimits,
+  ConnectionResult,
+  DeclaredResult,
+} from "../../../charm/src/actions/deps.js";
 import { actionHandlers } from "../../../charm/src/actions/index.js";
 import { type ActionSpec, type CharmMeta, dispatch, type Hook } from "../../../lib/juju/index.js";
 import { KafkaConnectClient } from "../../../lib/kafka-connect/index.js";
@@ -80,7 +85,7 @@ export class FakeDeps implements ActionDeps {
   /** Values the hooks' secret-get would have registered with the redactor. */
   secretValues: string[] = [];
   readonly clients: KafkaConnectClient[] = [];
-  limits = { pollIntervalMs: 10, pollTimeoutMs: 3000, deadlineMs: 20_000 };
+  limits: Partial<ActionLimits> = { pollIntervalMs: 10, pollTimeoutMs: 3000, deadlineMs: 20_000 };
   readonly now = () => Date.parse("2025-01-02T03:04:05Z");
 
   constructor(private readonly cluster: KafkaConnectCluster) {}
