@@ -380,7 +380,10 @@ class WorkloadService implements Workload {
     try {
       parsed = DesiredStateSchema.safeParse(JSON.parse(text));
     } catch (err) {
-      this.#rejectDesired(`${DESIRED_FILE} is not JSON: ${describeError(err)}`);
+      // Never V8's message: it quotes the text around the error ("…"password":hunter2…"), and a file that
+      // never parsed taught the masker nothing. The position is all a person needs to look.
+      const at = /at position (\d+)/.exec(describeError(err))?.[1];
+      this.#rejectDesired(`${DESIRED_FILE} is not JSON${at === undefined ? "" : ` (at position ${at})`}`);
       this.#desiredText = text;
       return;
     }

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DesiredState } from "../../../charm/common/desired-state.js";
@@ -183,5 +183,20 @@ describe("an answer over the client's size cap (response-too-large)", () => {
         message: "the answer to GET /connectors is larger than the limit",
       },
     });
+  });
+});
+
+describe("desired.json as a hostile or broken file", () => {
+  it("reports invalid JSON without quoting the file (V8's message carries a snippet of it)", async () => {
+    await writeDesired(baseDesired({ leader: false }));
+    const w = await start(reconcileAnswering(() => ({})));
+    // Never learnt (never valid), so the masker cannot know it: the message must not carry content at all.
+    writeFileSync(join(dir.dir, "desired.json"), '{"kafkaConnect":{"password":hunter2-never-valid}}');
+    await w.runCycle();
+    const snap = StatusSnapshot.parse(JSON.parse(snapshotText()));
+    expect(snap.desiredError).toMatch(/desired\.json is not JSON/);
+    expect(snapshotText()).not.toContain("hunter2");
+    expect(log.lines.join("\n")).toMatch(/desired\.json is not JSON/);
+    expect(log.lines.join("\n")).not.toContain("hunter2");
   });
 });
