@@ -1,6 +1,6 @@
 import type { ConfigValidation, KafkaConnectClient } from "../../../lib/kafka-connect/index.js";
 import { isKafkaConnectError } from "../../../lib/kafka-connect/index.js";
-import type { DesiredConnector, Hold, RestartHistory, RestartPolicy } from "../../common/desired-state.js";
+import type { DesiredConnector, Hold } from "../../common/desired-state.js";
 import type { Owner } from "../../common/names.js";
 import {
   effectiveState,
@@ -29,7 +29,6 @@ import type { ActionRun, Mask } from "./run.js";
 /** Validations in flight at once: enough to be quick on hundreds of connectors, gentle on the workers. */
 const VALIDATE_CONCURRENCY = 4;
 
-type Observed = Awaited<ReturnType<typeof observeOwn>>;
 type Planned = ReturnType<typeof reconcilerPlan>;
 type PlannedAction = Planned["actions"][number];
 
@@ -68,19 +67,12 @@ export interface ConnectorPlan {
   readonly validated: boolean;
 }
 
-export interface DryRunInput {
-  readonly connectors: readonly DesiredConnector[];
+/** The reconciler's plan input (the loop's inputs), plus our owner and the validations. */
+export type DryRunInput = Parameters<typeof reconcilerPlan>[0] & {
   readonly owner: Owner;
-  readonly holds: Readonly<Record<string, Hold>>;
-  readonly observed: Observed;
-  readonly history: RestartHistory;
-  readonly now: number;
-  readonly policy: RestartPolicy;
-  readonly workerVersion: string | undefined;
-  readonly mask: Mask;
   /** By declared name; absent: not validated (refused declarations are not sent anywhere). */
   readonly validations: ReadonlyMap<string, Validation>;
-}
+};
 
 export interface DryRun {
   readonly plans: readonly ConnectorPlan[];
@@ -98,16 +90,7 @@ export function dryRun(input: DryRunInput): DryRun {
     if (ok) seen.add(c.name);
     return ok;
   });
-  const planned = reconcilerPlan({
-    connectors: own,
-    holds: input.holds,
-    observed: input.observed,
-    history: input.history,
-    now: input.now,
-    policy: input.policy,
-    workerVersion: input.workerVersion,
-    mask: input.mask,
-  });
+  const planned = reconcilerPlan({ ...input, connectors: own });
   const plans = input.connectors.map((c) =>
     own.includes(c)
       ? describe(c, input, planned)
