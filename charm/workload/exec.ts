@@ -25,7 +25,10 @@ export function envWithoutHookContext(env: NodeJS.ProcessEnv = process.env): Nod
   return rest;
 }
 
-/** Runs argv (no shell), killed after `timeoutMs`; never throws for the child's failure, only reports it. */
+/**
+ * Runs argv (no shell); after `timeoutMs` its process group is killed and the call returns, whether or not
+ * the output pipes closed. Never throws for the child's failure, only reports it.
+ */
 export function execBounded(
   file: string,
   args: readonly string[],
@@ -53,10 +56,20 @@ export function execBounded(
     const child = spawn(file, args, {
       env: options.env ?? envWithoutHookContext(),
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so the timeout can kill what it started too.
+      detached: true,
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill("SIGKILL");
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+      // Not waiting for 'close': a process outside the group may still hold the pipes open, for ever.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish({ code: null, signal: "SIGKILL" });
     }, options.timeoutMs);
     child.stdout.on("data", (b: Buffer) => {
       if (outBytes < max) out.push(b.subarray(0, max - outBytes));

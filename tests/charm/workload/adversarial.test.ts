@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DesiredState } from "../../../charm/common/desired-state.js";
@@ -7,6 +16,8 @@ import { writeFileAtomic } from "../../../charm/common/files.js";
 import { connectorName } from "../../../charm/common/names.js";
 import type { Reconcile, ReconcileInput, ReconcileResult } from "../../../charm/common/reconcile-api.js";
 import { type ConnectorObservation, StatusSnapshot } from "../../../charm/common/snapshot.js";
+import { jujuExecDispatch } from "../../../charm/workload/events.js";
+import { jujuExecLeadership } from "../../../charm/workload/leadership.js";
 import { execute } from "../../../charm/workload/reconciler/executor.js";
 import type { Action } from "../../../charm/workload/reconciler/planner.js";
 import { type ClientFactory, startWorkload, type Workload } from "../../../charm/workload/service.js";
@@ -261,6 +272,42 @@ describe("secrets in logs and status.json", () => {
     for (const form of leaked) {
       expect(logged).not.toContain(form);
       expect(snapshotText()).not.toContain(form);
+    }
+  });
+});
+
+describe("juju-exec that will not go away", () => {
+  it("is-leader and dispatch give up at their timeout even when a grandchild keeps the output pipes open", async () => {
+    const script = join(dir.dir, "juju-exec");
+    const pids = join(dir.dir, "pids");
+    // The background sleep inherits stdout/stderr: killing the script does not close them.
+    writeFileSync(script, `#!/bin/sh\nsleep 30 &\necho $! >> "${pids}"\nwait\n`);
+    chmodSync(script, 0o755);
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = <T>(p: Promise<T>) =>
+      Promise.race([
+        p.then(
+          () => "resolved",
+          (e: Error) => e.message,
+        ),
+        new Promise<string>((r) => {
+          timer = setTimeout(() => r("still waiting"), 5_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+    try {
+      expect(await bounded(jujuExecLeadership({ jujuExec: script, timeoutMs: 100 })("kci/0"))).toMatch(
+        /no answer within 100 ms/,
+      );
+      const dispatch = jujuExecDispatch({ jujuExec: script, timeoutMs: 100 });
+      expect(
+        await bounded(dispatch({ unit: "kci/0", charmDir: "/var/lib/juju/agents/unit-kci-0/charm" })),
+      ).toMatch(/no answer within 100 ms/);
+    } finally {
+      for (const pid of readFileSync(pids, "utf8").split("\n").filter(Boolean)) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {}
+      }
     }
   });
 });
