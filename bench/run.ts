@@ -1,4 +1,5 @@
 import { benchConnectClientImport } from "./connect-client-import.js";
+import { benchIntegratorHooks } from "./integrator-hooks.js";
 import { benchIntegratorReconcile } from "./integrator-reconcile.js";
 import { benchIntegratorWorkload } from "./integrator-workload.js";
 import { benchJujuHooks, type Result } from "./juju-hooks.js";
@@ -14,6 +15,7 @@ const suites: [string, () => Promise<Result[]>][] = [
   ["Integrator workload: plugin server and reconcile loop", benchIntegratorWorkload],
   ["connect_client in a hook: import cost, and validate on a large databag", benchConnectClientImport],
   ["Integrator reconciler against the emulator", benchIntegratorReconcile],
+  ["Integrator hooks: the bundled charm as a process, steady state", benchIntegratorHooks],
 ];
 
 let failed = 0;
