@@ -452,6 +452,9 @@ export class PluginServer {
       res.writeHead(status);
       sent = await streamFile(file.fh, res, start, length, this.#limits.chunkBytes);
       complete = sent === length;
+      // Short (the file shrank under us): the Content-Length sent cannot be met, and a response left open
+      // would hold the client until the idle timeout. Cut it, so the client fails now and retries.
+      if (!complete && !res.destroyed) res.destroy();
     } finally {
       this.#active--;
       this.#bytes += sent;
