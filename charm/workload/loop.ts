@@ -8,13 +8,19 @@ export interface CycleLoopOptions {
   readonly intervalMs: () => number;
   /** A burst of triggers (a hook writes, renames, touches) becomes one cycle this long after the first. */
   readonly debounceMs?: number;
+  /**
+   * A triggered cycle starts at least this long after the previous one ended (default 0): a desired state
+   * that flaps must not run cycles back-to-back, each costing Kafka Connect requests. `runNow` ignores it.
+   */
+  readonly minGapMs?: number;
   readonly timers?: Timers;
   readonly log: WorkloadLog;
 }
 
 /**
  * When cycles run: one at a time; every `intervalMs` after the previous one ended; and soon after a trigger
- * (debounced), without waiting for the interval. A trigger during a cycle runs one more cycle right after it.
+ * (debounced), without waiting for the interval. A trigger during a cycle runs one more cycle after it, no
+ * sooner than `minGapMs` after it ended.
  */
 export class CycleLoop {
   readonly #o: CycleLoopOptions;
@@ -24,6 +30,9 @@ export class CycleLoop {
   #debounce: unknown;
   #running: Promise<void> | undefined;
   #again = false;
+  /** Set for `minGapMs` after each cycle; a trigger meanwhile waits for it. */
+  #cooling: unknown;
+  #deferred = false;
   #stopped = false;
   #waiters: (() => void)[] = [];
   /** Cycles completed (tests). */
@@ -44,7 +53,7 @@ export class CycleLoop {
     if (this.#stopped || this.#debounce !== undefined) return;
     this.#debounce = this.#timers.setTimeout(() => {
       this.#debounce = undefined;
-      this.#kick();
+      this.#kickTriggered();
     }, this.#o.debounceMs ?? 100);
   }
 
@@ -69,8 +78,19 @@ export class CycleLoop {
   #clear(): void {
     if (this.#interval !== undefined) this.#timers.clearTimeout(this.#interval);
     if (this.#debounce !== undefined) this.#timers.clearTimeout(this.#debounce);
+    if (this.#cooling !== undefined) this.#timers.clearTimeout(this.#cooling);
     this.#interval = undefined;
     this.#debounce = undefined;
+    this.#cooling = undefined;
+  }
+
+  /** A trigger's cycle: now, unless the previous cycle ended less than `minGapMs` ago. */
+  #kickTriggered(): void {
+    if (this.#cooling !== undefined) {
+      this.#deferred = true;
+      return;
+    }
+    this.#kick();
   }
 
   #kick(): void {
@@ -86,10 +106,24 @@ export class CycleLoop {
       this.#running = undefined;
       for (const w of waiters) w();
       if (this.#stopped) return;
+      const gap = this.#o.minGapMs ?? 0;
+      if (gap > 0) {
+        if (this.#cooling !== undefined) this.#timers.clearTimeout(this.#cooling);
+        this.#cooling = this.#timers.setTimeout(() => {
+          this.#cooling = undefined;
+          if (this.#deferred) {
+            this.#deferred = false;
+            this.#kick();
+          }
+        }, gap);
+      }
       if (this.#again) {
         this.#again = false;
-        this.#kick();
-      } else {
+        // A runNow caller is waiting: not held back. Triggers are.
+        if (this.#waiters.length > 0) this.#kick();
+        else this.#kickTriggered();
+      }
+      if (this.#running === undefined && this.#interval === undefined) {
         this.#interval = this.#timers.setTimeout(() => {
           this.#interval = undefined;
           this.#kick();

@@ -36,6 +36,8 @@ const MAX_ERRORS_LOGGED = 20;
 export const MAX_TASKS_REPORTED = 256;
 export const MAX_TRACES_REPORTED = 8;
 export const MAX_DELETED_REPORTED = 500;
+/** A desired.json that flaps costs at most one cycle (and its Kafka Connect requests) per second. */
+const MIN_CYCLE_GAP_MS = 1_000;
 /** Before any desired state arrives, look for one this often (fs.watch usually sees it first). */
 const NO_DESIRED_INTERVAL_MS = 5_000;
 /**
@@ -84,6 +86,8 @@ export interface WorkloadOptions {
   readonly limits?: Partial<PluginServerLimits>;
   readonly timers?: Timers;
   readonly debounceMs?: number;
+  /** A triggered cycle starts at least this long after the previous one ended (default 1 s). */
+  readonly minCycleGapMs?: number;
   /** Dispatches of the custom hook at most this often (default 5 s). */
   readonly eventMinIntervalMs?: number;
   /** Watch the state folder (default true; tests of the interval turn it off). */
@@ -232,6 +236,7 @@ class WorkloadService implements Workload {
       log: this.#log,
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
+      minGapMs: options.minCycleGapMs ?? MIN_CYCLE_GAP_MS,
     });
   }
 

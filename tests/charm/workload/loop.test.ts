@@ -404,3 +404,70 @@ describe("mergeHistory against bad peer data", () => {
     });
   });
 });
+
+describe("CycleLoop under a flapping desired state", () => {
+  it("runs triggered cycles at most once per minimum gap, however fast the triggers come", async () => {
+    const timers = new ManualTimers();
+    let runs = 0;
+    const loop = new CycleLoop({
+      run: async () => {
+        runs++;
+      },
+      intervalMs: () => 30_000,
+      minGapMs: 1_000,
+      timers,
+      log: captureLog(),
+    });
+    try {
+      await loop.start();
+      // A hook (or something posing as one) rewrites desired.json every 20 ms for 10 s.
+      for (let t = 0; t < 10_000; t += 20) {
+        loop.trigger();
+        await timers.advance(20);
+      }
+      expect(runs).toBeGreaterThanOrEqual(9);
+      expect(runs).toBeLessThanOrEqual(11);
+      // And the newest change is not lost: one more cycle once the gap allows.
+      const before = runs;
+      await timers.advance(1_100);
+      expect(runs).toBe(before + 1);
+      // runNow (a caller that must wait for a cycle) is never held back.
+      await loop.runNow();
+      expect(runs).toBe(before + 2);
+    } finally {
+      await loop.stop();
+    }
+  });
+
+  it("does not run a long cycle back-to-back with the next when triggers arrive during it", async () => {
+    const timers = new ManualTimers();
+    let runs = 0;
+    let release: (() => void) | undefined;
+    const loop = new CycleLoop({
+      run: async () => {
+        runs++;
+        await new Promise<void>((r) => (release = r));
+      },
+      intervalMs: () => 30_000,
+      minGapMs: 1_000,
+      timers,
+      log: captureLog(),
+    });
+    try {
+      loop.start();
+      await flush();
+      loop.trigger();
+      await timers.advance(100);
+      release!();
+      await flush();
+      expect(runs).toBe(1);
+      await timers.advance(999);
+      expect(runs).toBe(1);
+      await timers.advance(1);
+      expect(runs).toBe(2);
+    } finally {
+      release?.();
+      await loop.stop();
+    }
+  });
+});
