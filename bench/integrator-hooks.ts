@@ -83,6 +83,7 @@ export async function benchIntegratorHooks(): Promise<Result[]> {
   const rssFile = join(work, "rss.txt");
   writeFileSync(probe, PROBE);
   writeFileSync(rssFile, "");
+  // First on PATH from here on: the workload's juju-exec calls reach the fake (tests/charm/e2e/support.ts).
   const exec = new FakeJujuExec();
   const built = await buildOnce("bench");
   const cluster = await startKafkaConnectCluster({
@@ -93,12 +94,10 @@ export async function benchIntegratorHooks(): Promise<Result[]> {
   const base = {
     KCI_STATE_DIR: stateDir,
     KCI_SUPERVISOR: "process",
-    // The workload inherits this: its juju-exec calls reach the fake (tests/charm/e2e/support.ts says why).
-    NODE_OPTIONS: `--import=${exec.preload}`,
   };
   const plain = new BlackBoxContext(built.dispatch, meta, { env: base });
   const probed = new BlackBoxContext(built.dispatch, meta, {
-    env: { ...base, NODE_OPTIONS: `${base.NODE_OPTIONS} --import=${probe}`, KCI_BENCH_RSS_FILE: rssFile },
+    env: { ...base, NODE_OPTIONS: `--import=${probe}`, KCI_BENCH_RSS_FILE: rssFile },
   });
   let state: State | undefined;
   try {
@@ -163,14 +162,11 @@ export async function benchIntegratorHooks(): Promise<Result[]> {
     // Interleaved, so drift on a shared machine hits every series alike.
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const keep = i >= WARMUP;
-      // The baseline carries the same preloads as the hooks (the juju-exec redirect; the probe in the RSS series).
-      const w = await runProcess(process.execPath, ["-e", "0"], {
-        ...baselineEnv,
-        NODE_OPTIONS: base.NODE_OPTIONS,
-      });
+      // The baseline carries the same preload as the hooks (the probe, in the RSS series only).
+      const w = await runProcess(process.execPath, ["-e", "0"], baselineEnv);
       await runProcess(process.execPath, ["-e", "0"], {
         ...baselineEnv,
-        NODE_OPTIONS: `${base.NODE_OPTIONS} --import=${probe}`,
+        NODE_OPTIONS: `--import=${probe}`,
         KCI_BENCH_RSS_FILE: rssFile,
       });
       if (keep) {

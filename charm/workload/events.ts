@@ -1,7 +1,7 @@
 import type { StatusSnapshot } from "../common/snapshot.js";
 import { WORKLOAD_EVENT } from "../common/workload-api.js";
 import { execBounded } from "./exec.js";
-import { assertUnitName, JUJU_EXEC } from "./leadership.js";
+import { assertUnitName, jujuExecPath } from "./leadership.js";
 import type { WorkloadLog } from "./log.js";
 
 /** Where to send the custom hook: the unit and the charm folder, from the desired state. */
@@ -30,11 +30,13 @@ export function dispatchArgv(target: DispatchTarget, event = WORKLOAD_EVENT): st
 
 /** Production: `juju-exec -u <unit> "JUJU_DISPATCH_PATH=hooks/workload-changed <charmDir>/dispatch"`. */
 export function jujuExecDispatch(options: { jujuExec?: string; timeoutMs?: number } = {}): DispatchEvent {
-  const file = options.jujuExec ?? JUJU_EXEC;
   // The uniter serialises juju-exec with hooks: a long hook before ours is waited for, within reason.
   const timeoutMs = options.timeoutMs ?? 120_000;
   return async (target) => {
-    const r = await execBounded(file, dispatchArgv(target), { timeoutMs, maxOutputBytes: 16 * 1024 });
+    const r = await execBounded(jujuExecPath(options.jujuExec), dispatchArgv(target), {
+      timeoutMs,
+      maxOutputBytes: 16 * 1024,
+    });
     if (r.timedOut) throw new Error(`juju-exec gave no answer within ${timeoutMs} ms`);
     if (r.code !== 0) {
       throw new Error(`juju-exec failed (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(0, 300)}`);

@@ -1,10 +1,47 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
 import { LEADERSHIP_LEASE_MS } from "../common/workload-api.js";
 import { execBounded } from "./exec.js";
 
 /** Asks Juju whether `unit` leads now. Throws when it cannot tell (juju-exec missing, timed out, …). */
 export type LeadershipCheck = (unit: string) => Promise<boolean>;
 
+/** Where Juju 3 installs juju-exec on a machine: used when nothing is found on PATH. */
 export const JUJU_EXEC = "/usr/bin/juju-exec";
+/** Looked up on PATH in this order: Juju 3's name, then Juju 2.9's (same `-u <unit> <command>` form). */
+export const JUJU_EXEC_NAMES = ["juju-exec", "juju-run"] as const;
+
+/**
+ * juju-exec's path: the first `juju-exec` on PATH, else the first `juju-run` (Juju 2.9, as Canonical's
+ * postgresql and mysql charms fall back to), else /usr/bin/juju-exec. Only absolute PATH entries count: a
+ * relative one would make the answer depend on the working directory. Cheap (a few stats), so callers
+ * look it up at each use and a Juju upgrade that swaps the two names is followed without a restart.
+ */
+export function findJujuExec(env: NodeJS.ProcessEnv = process.env): string {
+  const folders = (env.PATH ?? "").split(delimiter).filter((f) => f !== "" && isAbsolute(f));
+  for (const name of JUJU_EXEC_NAMES) {
+    for (const folder of folders) {
+      const path = join(folder, name);
+      if (isExecutableFile(path)) return path;
+    }
+  }
+  return JUJU_EXEC;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The juju-exec to run: the one given (main.ts's --juju-exec), else looked up now. */
+export function jujuExecPath(given: string | undefined): string {
+  return given ?? findJujuExec();
+}
 const UNIT_NAME = /^[a-z][a-z0-9-]*\/[0-9]+$/;
 
 export function assertUnitName(unit: string): void {
@@ -13,11 +50,10 @@ export function assertUnitName(unit: string): void {
 
 /** Production: `juju-exec -u <unit> is-leader --format=json`, bounded in time and output. */
 export function jujuExecLeadership(options: { jujuExec?: string; timeoutMs?: number } = {}): LeadershipCheck {
-  const file = options.jujuExec ?? JUJU_EXEC;
   const timeoutMs = options.timeoutMs ?? 10_000;
   return async (unit) => {
     assertUnitName(unit);
-    const r = await execBounded(file, ["-u", unit, "is-leader", "--format=json"], {
+    const r = await execBounded(jujuExecPath(options.jujuExec), ["-u", unit, "is-leader", "--format=json"], {
       timeoutMs,
       maxOutputBytes: 4096,
     });

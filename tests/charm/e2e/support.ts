@@ -1,12 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { buildIntegrator } from "../../../charm/build.js";
 import type { DesiredState } from "../../../charm/common/desired-state.js";
 import { DESIRED_FILE, SNAPSHOT_FILE } from "../../../charm/common/files.js";
 import type { StatusSnapshot } from "../../../charm/common/snapshot.js";
-import { JUJU_EXEC } from "../../../charm/workload/leadership.js";
 import {
   BlackBoxContext,
   type KafkaConnectCluster,
@@ -50,19 +49,19 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * The juju-exec seam. The workload runs juju-exec by its absolute path (charm/workload/leadership.ts
- * JUJU_EXEC, /usr/bin/juju-exec) and offers no override, so a test of the built bundle cannot put a fake
- * first on PATH. Instead a preload (`NODE_OPTIONS=--import=<file>`, inherited by the workload from the hook)
- * redirects exactly that path to a fake script, as a container would mount one there; everything else the
- * workload spawns is untouched. The fake records each argv (one line, tab-separated) and answers is-leader
- * from a file the test controls.
+ * The juju-exec seam. The workload looks juju-exec up on PATH at each call (charm/workload/leadership.ts
+ * findJujuExec), and the hook's PATH reaches it: BlackBoxContext gives the hook the fake hook tools' folder
+ * followed by this process's PATH, and the charm's child-process supervisor passes the hook's environment on
+ * (minus JUJU_*). So a fake `juju-exec` in a folder put first on this process's PATH is the one the workload
+ * runs. The fake records each argv (one line, tab-separated) and answers is-leader from a file the test
+ * controls.
  */
 export class FakeJujuExec {
   readonly dir = mkdtempSync(join(tmpdir(), "kci-e2e-exec-"));
   readonly script = join(this.dir, "juju-exec");
-  readonly preload = join(this.dir, "redirect-juju-exec.mjs");
   readonly callsFile = join(this.dir, "calls.log");
   readonly leaderFile = join(this.dir, "is-leader");
+  readonly #savedPath = process.env.PATH;
 
   constructor() {
     writeFileSync(this.leaderFile, "true\n");
@@ -77,21 +76,7 @@ export class FakeJujuExec {
       ].join("\n"),
     );
     chmodSync(this.script, 0o755);
-    writeFileSync(
-      this.preload,
-      [
-        'import { createRequire, syncBuiltinESMExports } from "node:module";',
-        "const cp = createRequire(import.meta.url)('node:child_process');",
-        `const FROM = ${JSON.stringify(JUJU_EXEC)};`,
-        `const TO = ${JSON.stringify(this.script)};`,
-        'for (const fn of ["spawn", "execFile"]) {',
-        "  const original = cp[fn];",
-        "  cp[fn] = function (file, ...rest) { return original.call(this, file === FROM ? TO : file, ...rest); };",
-        "}",
-        "syncBuiltinESMExports();",
-        "",
-      ].join("\n"),
-    );
+    process.env.PATH = this.#savedPath ? `${this.dir}${delimiter}${this.#savedPath}` : this.dir;
   }
 
   /** Each call's argv, in order. */
@@ -109,6 +94,7 @@ export class FakeJujuExec {
   }
 
   cleanup(): void {
+    process.env.PATH = this.#savedPath;
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -125,7 +111,6 @@ export class Unit {
       env: {
         KCI_STATE_DIR: this.stateDir,
         KCI_SUPERVISOR: "process",
-        NODE_OPTIONS: `--import=${this.exec.preload}`,
         ...extraEnv,
       },
     });
