@@ -23,6 +23,12 @@ export interface ObservedConnector {
   readonly config?: Readonly<Record<string, string>>;
   /** Absent while the worker has no status for it (just created, not yet placed). */
   readonly status?: ConnectorStateInfo;
+  /**
+   * Set when its config or status could not be read (its answer was over the client's response cap): it
+   * exists, but nothing about it is known, so nothing is decided for it this cycle. The message is the
+   * client's, unmasked: the planner masks it.
+   */
+  readonly unreadable?: { readonly kind: string; readonly message: string };
 }
 
 /** Counts the REST calls a cycle makes (one per client call; the client's own retries are its business). */
@@ -71,7 +77,8 @@ const tooLarge = new WeakSet<KafkaConnectClient>();
 /**
  * The names (`GET /connectors`, ~60 bytes each), then the config and status of each of ours: 1 + 2 × ours
  * requests instead of 1. One gone meanwhile is left out, as the listing leaves it out; one without a status
- * yet is kept without one.
+ * yet is kept without one. One whose config or status is itself over the cap (a trace of megabytes) is kept as
+ * `unreadable`: thrown, it would fail every cycle, for every connector, for as long as that trace lasts.
  */
 async function observeOneByOne(
   client: KafkaConnectClient,
@@ -96,7 +103,9 @@ async function observeOneByOne(
       });
       own.set(name, { name, declared, config, ...(status ? { status } : {}) });
     } catch (error) {
-      if (!isKafkaConnectError(error, "not-found")) throw error;
+      if (isKafkaConnectError(error, "response-too-large")) {
+        own.set(name, { name, declared, unreadable: { kind: error.kind, message: error.message } });
+      } else if (!isKafkaConnectError(error, "not-found")) throw error;
     }
   }
   return own;

@@ -210,6 +210,16 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
 
+    if (seen.unreadable) {
+      // On Kafka Connect but unread: no create over it, no PUT, no transition, no restart on a guess. The
+      // history is kept as it was; the next cycle reads it again.
+      notes.push({ connector: name, kind: seen.unreadable.kind, message: mask(seen.unreadable.message) });
+      const previous = input.history[name];
+      if (previous) history[name] = previous;
+      observations.push({ ...base, state: "UNKNOWN", tasks: [] });
+      continue;
+    }
+
     // Kafka sets `name` from the URL on every write: a worker that leaves it out of the listing would
     // otherwise get a PUT, and a restart of the connector and its tasks, every cycle.
     const stored =

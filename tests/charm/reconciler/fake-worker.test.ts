@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { DesiredConnector } from "../../../charm/common/desired-state.js";
 import { declaredNameOf, ownerSuffix, uuidHex } from "../../../charm/common/names.js";
-import { KafkaConnectClient } from "../../../lib/kafka-connect/index.js";
+import { KafkaConnectClient, type KafkaConnectClientOptions } from "../../../lib/kafka-connect/index.js";
 import { Driver } from "./bed.js";
 import { type FakeWorker, type FakeWorkerOptions, startFakeWorker } from "./fake-worker.js";
 import { declare, desiredState, MODEL_UUID, OWNER } from "./fixtures.js";
@@ -16,9 +16,18 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
-async function setUp(connectors: DesiredConnector[], options: FakeWorkerOptions = {}, password = "") {
+async function setUp(
+  connectors: DesiredConnector[],
+  options: FakeWorkerOptions = {},
+  password = "",
+  clientOptions: Partial<KafkaConnectClientOptions> = {},
+) {
   const worker = await startFakeWorker(options);
-  const client = new KafkaConnectClient({ endpoints: [worker.endpoint], timeoutMs: 30_000 });
+  const client = new KafkaConnectClient({
+    endpoints: [worker.endpoint],
+    timeoutMs: 30_000,
+    ...clientOptions,
+  });
   open.push(worker, client);
   const driver = new Driver(client, desiredState(connectors, { endpoints: [worker.endpoint], password }));
   return { worker, driver };
@@ -91,6 +100,50 @@ describe("listings a shared cluster may hold", () => {
     const observed = result.observations[0]!;
     expect(observed.trace).toBe(`org.example.Boom: login *** refused ${"x".repeat(300 - 36)}`);
     expect(JSON.stringify(result).length).toBeLessThan(5_000);
+  }, 60_000);
+});
+
+describe("one connector's answer over the response cap, after the names-only fallback", () => {
+  it("that connector is UNKNOWN with its error, the others are reconciled, every cycle", async () => {
+    const huge = "x".repeat(8_000);
+    const bigStatus = declare("big-status");
+    const bigConfig = declare("big-config");
+    const small = declare("small", { config: { "batch.size": "5" } });
+    const { worker, driver } = await setUp(
+      [bigStatus, bigConfig, small],
+      {
+        trace: (name) => (name === bigStatus.name ? `org.example.Boom ${huge}` : undefined),
+        shape: (name, config) => (name === bigConfig.name ? { ...config, padding: huge } : config),
+      },
+      "",
+      // The expanded listing, one status and one config are over it; names and the small ones are not.
+      { maxResponseBytes: 4_096 },
+    );
+    for (const c of [bigStatus, bigConfig]) worker.stored.set(c.name, { ...c.config });
+    worker.stored.set(small.name, { ...small.config, "batch.size": "1" });
+
+    for (let cycle = 0; cycle < 2; cycle++) {
+      const mark = worker.requests.length;
+      const result = await driver.cycle();
+      // No cycle-level error: Kafka Connect answered, only two of its answers were too large to read.
+      expect(result.errors.filter((e) => e.connector === undefined)).toEqual([]);
+      expect(result.errors.map((e) => [e.connector, e.kind])).toEqual([
+        [bigStatus.name, "response-too-large"],
+        [bigConfig.name, "response-too-large"],
+      ]);
+      expect(result.observations.map((o) => [o.name, o.state, o.error?.kind])).toEqual([
+        [bigStatus.name, "UNKNOWN", "response-too-large"],
+        [bigConfig.name, "UNKNOWN", "response-too-large"],
+        [small.name, "RUNNING", undefined],
+      ]);
+      // Nothing done to what could not be read (no create over it, no PUT, no restart); the small one updated once.
+      const writes = worker.requests.slice(mark).filter((r) => r.method !== "GET");
+      expect(writes.map((r) => `${r.method} ${decodeURIComponent(r.url)}`)).toEqual(
+        cycle === 0 ? [`PUT /connectors/${small.name}/config`] : [],
+      );
+    }
+    expect(worker.stored.get(small.name)).toEqual(small.config);
+    expect(worker.stored.get(bigConfig.name)).toEqual(bigConfig.config);
   }, 60_000);
 });
 

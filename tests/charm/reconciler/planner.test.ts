@@ -408,3 +408,34 @@ describe("reports", () => {
     expect(mask(`{"k":${JSON.stringify(secret)}}`)).toBe('{"k":"***"}');
   });
 });
+
+describe("a connector that could not be read", () => {
+  it("is UNKNOWN with its masked error; nothing is planned for it, its history kept; undeclared, it is still deleted", () => {
+    const password = "s3cret-pw";
+    const orders = declare("orders", { config: { "db.password": password }, secretKeys: ["db.password"] });
+    const stray = declare("stray");
+    const record = {
+      count: 2,
+      gaveUp: false,
+      total: 2,
+      lastRestartAt: T0 - 1000,
+      declarationHash: orders.declarationHash,
+    };
+    const unreadable = { kind: "response-too-large", message: `too large: ${password}\nmore` };
+    const result = planFor(
+      [orders],
+      [
+        { name: orders.name, declared: orders.declared, unreadable },
+        { name: stray.name, declared: stray.declared, unreadable },
+      ],
+      { history: { [orders.name]: record } },
+    );
+    expect(result.actions).toEqual([{ kind: "delete", name: stray.name, declared: stray.declared }]);
+    expect(result.history).toEqual({ [orders.name]: record });
+    const error = { kind: "response-too-large", message: "too large: ***" };
+    expect(result.notes).toEqual([{ connector: orders.name, ...error }]);
+    expect(result.observations).toEqual([
+      { declared: "orders", name: orders.name, desired: "running", state: "UNKNOWN", tasks: [], error },
+    ]);
+  });
+});
