@@ -5,6 +5,9 @@ import type { Owner } from "../../common/names.js";
 import {
   effectiveState,
   observeOwn,
+  ownConnectors,
+  type Plan,
+  type PlanInput,
   plan as reconcilerPlan,
   storedForm,
   workerVersion,
@@ -23,14 +26,13 @@ import {
   resultKeys,
   shortValue,
 } from "./format.js";
-import { isOurs, KAFKA_STATE, notOursLine } from "./observed.js";
+import { KAFKA_STATE } from "./observed.js";
 import type { ActionRun, Mask } from "./run.js";
 
 /** Validations in flight at once: enough to be quick on hundreds of connectors, gentle on the workers. */
 const VALIDATE_CONCURRENCY = 4;
 
-type Planned = ReturnType<typeof reconcilerPlan>;
-type PlannedAction = Planned["actions"][number];
+type PlannedAction = Plan["actions"][number];
 
 /** Validation of one declaration: errors by key (masked), or the one line of a failed validate call. */
 export interface Validation {
@@ -68,7 +70,7 @@ export interface ConnectorPlan {
 }
 
 /** The reconciler's plan input (the loop's inputs), plus our owner and the validations. */
-export type DryRunInput = Parameters<typeof reconcilerPlan>[0] & {
+export type DryRunInput = PlanInput & {
   readonly owner: Owner;
   /** By declared name; absent: not validated (refused declarations are not sent anywhere). */
   readonly validations: ReadonlyMap<string, Validation>;
@@ -81,27 +83,16 @@ export interface DryRun {
 
 /**
  * The dry run, pure: the reconciler's own `plan` on the same inputs the loop gives it, so what this shows is
- * what the loop does. Declarations whose name is not ours are refused, as the reconciler refuses them.
+ * what the loop does. Declarations are refused by the reconciler's own rule (`ownConnectors`: not ours, or
+ * declared twice), with its words.
  */
 export function dryRun(input: DryRunInput): DryRun {
-  const seen = new Set<string>();
-  const own = input.connectors.filter((c) => {
-    const ok = isOurs(c, input.owner) && !seen.has(c.name);
-    if (ok) seen.add(c.name);
-    return ok;
-  });
+  const { own, refused: refusals } = ownConnectors(input.connectors, input.owner, input.mask);
   const planned = reconcilerPlan({ ...input, connectors: own });
-  const plans = input.connectors.map((c) =>
-    own.includes(c)
-      ? describe(c, input, planned)
-      : refused(
-          c,
-          input,
-          isOurs(c, input.owner)
-            ? "declared twice: only the first declaration is applied"
-            : notOursLine(c.declared),
-        ),
-  );
+  const plans = input.connectors.map((c, i) => {
+    const refusal = refusals.get(i);
+    return refusal ? refused(c, input, refusal.error.message) : describe(c, input, planned);
+  });
   const deletions = planned.actions
     .filter((a) => a.kind === "delete")
     .map((a) => ({ name: a.name, declared: a.declared }))
@@ -128,7 +119,7 @@ function refused(c: DesiredConnector, input: DryRunInput, why: string): Connecto
   };
 }
 
-function describe(c: DesiredConnector, input: DryRunInput, planned: Planned): ConnectorPlan {
+function describe(c: DesiredConnector, input: DryRunInput, planned: Plan): ConnectorPlan {
   const actions = planned.actions.filter((a) => a.kind !== "delete" && a.name === c.name);
   const validation = input.validations.get(c.declared) ?? { errors: [], validated: false, passwordKeys: [] };
   const masked = new Set([...c.secretKeys, ...validation.passwordKeys]);
@@ -214,7 +205,8 @@ export async function plan(run: ActionRun): Promise<void> {
     run.deps.snapshot(),
     run.deps.desired(),
   ]);
-  const own = declared.filter((c) => isOurs(c, owner));
+  // Only what the loop would act on is validated: a refused declaration is sent nowhere.
+  const { own } = ownConnectors(declared, owner, mask);
   const results = await mapLimit(own, VALIDATE_CONCURRENCY, (c) => validate(run, client, c, mask));
   const { plans, deletions } = dryRun({
     connectors: declared,

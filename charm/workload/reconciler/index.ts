@@ -118,7 +118,8 @@ function writtenKeys(client: KafkaConnectClient, own: readonly DesiredConnector[
   return keys;
 }
 
-interface Refused {
+/** A declaration the reconciler will not act on: how it is reported, in the snapshot and in `errors`. */
+export interface Refused {
   readonly observation: ConnectorObservation;
   readonly error: ErrorReport & { readonly connector: string };
 }
@@ -127,9 +128,11 @@ interface Refused {
  * The declared connectors this cycle may act on: those whose name `declaredNameOf` recognises as this
  * owner's, once each. Anything else in the desired state (a name built for another relation or application,
  * or by a buggy hook) is reported and never sent to Kafka Connect: created there, it could never be found
- * again by the listing, so never updated or deleted; and it might be someone else's connector.
+ * again by the listing, so never updated or deleted; and it might be someone else's connector. The actions'
+ * dry run (`plan`) applies this same rule, so it refuses exactly what the loop refuses. `refused` is keyed by
+ * the index in `connectors`.
  */
-function ownConnectors(
+export function ownConnectors(
   connectors: readonly DesiredConnector[],
   owner: Owner,
   mask: Mask,
@@ -187,7 +190,15 @@ function unknownCycle(input: ReconcileInput, counter: RequestCounter, error: Err
 }
 
 export { execute } from "./executor.js";
-export { observeOwn, workerVersion } from "./observe.js";
-export { changedKeys, effectiveState, plan, storedForm, transition } from "./planner.js";
+export { type ObservedConnector, observeOwn, workerVersion } from "./observe.js";
+export {
+  changedKeys,
+  effectiveState,
+  type Plan,
+  type PlanInput,
+  plan,
+  storedForm,
+  transition,
+} from "./planner.js";
 export { maskerFor } from "./report.js";
 export { backoffMs, decideRestart, healthOf } from "./restart-policy.js";

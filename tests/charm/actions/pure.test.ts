@@ -10,11 +10,13 @@ import {
 } from "../../../charm/src/actions/format.js";
 import { jsonDepth, parseOffsetsParam } from "../../../charm/src/actions/offsets.js";
 import { dryRun, planVerb } from "../../../charm/src/actions/plan.js";
-import type { observeOwn } from "../../../charm/workload/reconciler/index.js";
+import {
+  type ObservedConnector,
+  ownConnectors,
+  type PlanInput,
+} from "../../../charm/workload/reconciler/index.js";
 import { KafkaConnectError } from "../../../lib/kafka-connect/index.js";
 import { mirror, OWNER } from "./harness.js";
-
-type ObservedConnector = Awaited<ReturnType<typeof observeOwn>> extends Map<string, infer O> ? O : never;
 
 describe("format", () => {
   it("renders a table padded to the widest cell, trailing spaces trimmed", () => {
@@ -116,6 +118,34 @@ describe("dryRun (the reconciler's plan, described)", () => {
       mask: (t) => t,
       validations: new Map([[c.declared, { ...valid, passwordKeys: opts.passwordKeys ?? [] }]]),
     }).plans[0]!;
+
+  it("refuses exactly what the reconciler refuses, with the reconciler's words", () => {
+    const orders = mirror("orders");
+    const again = { ...mirror("orders-again"), name: orders.name };
+    const theirs = mirror("audit", { owner: { ...OWNER, app: "other-app" } });
+    const connectors = [orders, again, theirs];
+    const mask = (t: string) => t;
+    const input: PlanInput & Parameters<typeof dryRun>[0] = {
+      connectors,
+      owner: OWNER,
+      holds: {},
+      observed: new Map(),
+      history: {},
+      now: 1_000_000,
+      policy,
+      workerVersion: "3.9.0",
+      mask,
+      validations: new Map([[orders.declared, valid]]),
+    };
+    const { plans } = dryRun(input);
+    const { own, refused } = ownConnectors(connectors, OWNER, mask);
+    expect(own).toEqual([orders]);
+    expect(plans.map((p) => p.action)).toEqual(["create", "refused", "refused"]);
+    expect(plans[1]!.notes).toEqual([refused.get(1)!.error.message]);
+    expect(plans[2]!.notes).toEqual([refused.get(2)!.error.message]);
+    expect(plans[1]!.notes[0]).toMatch(/declared twice/);
+    expect(plans[2]!.notes[0]).toMatch(/not a name of this application on this relation/);
+  });
 
   it("masks secret keys and PASSWORD-typed keys on both sides, and names removed keys without values", () => {
     const c = mirror("orders", {
