@@ -4,7 +4,9 @@ import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DownloadOutcome } from "../../../charm/workload/metrics.js";
 import {
+  BufferPool,
   etagMatches,
+  FALLBACK_CHUNK_BYTES,
   PluginServer,
   type PluginServerLimits,
   parseRange,
@@ -263,6 +265,36 @@ describe("limits", () => {
     expect(downloads.filter((d) => d.outcome === "aborted")).toHaveLength(2);
   });
 
+  it("keeps serving correct bytes when clients that stopped reading hold every pooled buffer", async () => {
+    // One pooled pair of 256 KiB: the stalled client takes it, the others stream through their own small pairs.
+    const p = await serve(8 * 1024 * 1024 + 5, { chunkBytes: 256 * 1024, bufferPoolBytes: 512 * 1024 });
+    const stalled = await new Promise<ReturnType<typeof request>>((resolve) => {
+      const req = request({ host: "127.0.0.1", port: p.port, path: PLUGIN, agent: false }, (res) => {
+        res.pause();
+        resolve(req);
+      });
+      req.end();
+    });
+    await eventually(
+      async () => server.state().activeDownloads,
+      (n) => n === 1,
+    );
+    const answers = await Promise.all([
+      ...Array.from({ length: 4 }, () => http(p.port, PLUGIN)),
+      http(p.port, PLUGIN, { headers: { range: "bytes=1000-3000000" } }),
+    ]);
+    for (const a of answers.slice(0, 4)) expect(sha512(a.body)).toBe(p.sha512);
+    expect(answers[4]!.status).toBe(206);
+    expect(answers[4]!.body.equals(p.data.subarray(1000, 3000001))).toBe(true);
+    stalled.destroy();
+    await eventually(
+      async () => server.state().activeDownloads,
+      (n) => n === 0,
+    );
+    // Its pair went back to the pool once its socket closed; downloads go on being served whole.
+    expect(sha512((await http(p.port, PLUGIN)).body)).toBe(p.sha512);
+  });
+
   it("handles client aborts without leaking file handles or sockets", async () => {
     const p = await serve(16 * 1024 * 1024);
     await http(p.port, PLUGIN, { method: "HEAD" }); // warm up
@@ -323,6 +355,34 @@ describe("limits", () => {
     const p = await serve(1024, { maxHeaderBytes: 1024 });
     const a = await http(p.port, PLUGIN, { headers: { "x-big": "a".repeat(4096) } });
     expect(a.status).toBe(431);
+  });
+});
+
+describe("buffer pool", () => {
+  it("lends pairs up to its budget, reuses the ones given back, and lends small unpooled pairs beyond", () => {
+    const pool = new BufferPool(256 * 1024, 1024 * 1024); // room for two pairs
+    const a = pool.acquire();
+    const b = pool.acquire();
+    const c = pool.acquire();
+    expect([a.pooled, b.pooled, c.pooled]).toEqual([true, true, false]);
+    expect(a.pair.map((x) => x.length)).toEqual([256 * 1024, 256 * 1024]);
+    expect(c.pair.map((x) => x.length)).toEqual([FALLBACK_CHUNK_BYTES, FALLBACK_CHUNK_BYTES]);
+    expect(a.pair[0]).not.toBe(a.pair[1]);
+    pool.release(c);
+    pool.release(a);
+    const d = pool.acquire();
+    expect(d.pooled).toBe(true);
+    expect(d.pair).toBe(a.pair); // the same memory, not a new allocation
+    expect(pool.acquire().pooled).toBe(false); // c was never the pool's to keep
+    expect(pool.pairs).toBe(2);
+  });
+
+  it("never lends a fallback pair larger than the chunk size, and lends none pooled without a budget", () => {
+    const pool = new BufferPool(4096, 0);
+    const lent = pool.acquire();
+    expect(lent.pooled).toBe(false);
+    expect(lent.pair.map((x) => x.length)).toEqual([4096, 4096]);
+    expect(pool.pairs).toBe(0);
   });
 });
 
