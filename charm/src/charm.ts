@@ -45,6 +45,7 @@ import {
   servesTarball,
 } from "./plugin.js";
 import type { Supervisor, WorkloadSpec } from "./service.js";
+import { snapshotProblem } from "./snapshot-problem.js";
 import { computeStatus, type PluginView, type RelationView } from "./status.js";
 import { oneLine } from "./text.js";
 
@@ -289,6 +290,8 @@ export function createCharm(deps: CharmDeps): Charm {
       }
     }
 
+    // Only when there is no usable snapshot: why, if the file exists (else the status hides the cause).
+    const unreadable = snapshot ? undefined : await snapshotProblem(stateDir);
     const status = computeStatus({
       app: hook.appName,
       leader,
@@ -299,6 +302,7 @@ export function createCharm(deps: CharmDeps): Charm {
       relation: relationView,
       desired,
       ...(snapshot ? { snapshot } : {}),
+      ...(unreadable ? { snapshotProblem: unreadable } : {}),
       ...(cleanupNote ? { cleanup: cleanupNote } : {}),
     });
     await hook.setUnitStatus(status.status, status.message);

@@ -42,6 +42,8 @@ export interface StatusInput {
   readonly relation: RelationView;
   readonly desired?: DesiredState;
   readonly snapshot?: StatusSnapshot;
+  /** Why status.json, which exists, could not be used (snapshot-problem.ts); absent when it is fine or absent. */
+  readonly snapshotProblem?: string;
   /** What relation-broken did about our connectors, when this hook removed the relation. */
   readonly cleanup?: string;
 }
@@ -114,7 +116,16 @@ function gib(bytes: number): string {
 function leaderStatus(input: StatusInput): UnitStatus {
   const { desired, snapshot, app } = input;
   if (!desired?.kafkaConnect) return s("waiting", "waiting for a valid connectors declaration");
-  if (!snapshot) return s("maintenance", "starting the workload");
+  if (!snapshot) {
+    if (input.snapshotProblem) {
+      // The cause is cut, never the hint: where to look is what makes the line useful.
+      const lead = "workload status unreadable: ";
+      const hint = "; see the workload's journal";
+      const cause = bounded(input.snapshotProblem, MAX_STATUS_CHARS - lead.length - hint.length);
+      return s("waiting", `${lead}${cause}${hint}`);
+    }
+    return s("maintenance", "starting the workload");
+  }
   const kc = snapshot.kafkaConnect;
   if (kc && !kc.reachable) {
     const why = kc.error ? `${kc.error.kind}: ${kc.error.message}` : "no endpoint answered";

@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { SNAPSHOT_FILE } from "../../../charm/common/files.js";
 import { connectorName, uuidHex } from "../../../charm/common/names.js";
 import { actionDeps } from "../../../charm/src/charm.js";
 import type { Hook } from "../../../lib/juju/index.js";
@@ -200,6 +203,24 @@ describe("the desired state", () => {
     // Secret values never reach the log or status.
     expect(JSON.stringify(h.ctx.last!.logs)).not.toContain("db-pass-1");
     expect(JSON.stringify(h.ctx.last!.logs)).not.toContain("kc-password-1");
+  });
+
+  it("a status.json the hook cannot use is named in the leader's status, not hidden behind 'starting'", async () => {
+    const { h, sha, base } = setup();
+    h.serves(sha);
+    writeFileSync(join(h.stateDir, SNAPSHOT_FILE), '{"version": 1 2, "acting": "hunter2"}');
+    const out = await h.ctx.run(on.relationChanged(1), base);
+    expect(out.unitStatus).toEqual({
+      status: "waiting",
+      message:
+        "workload status unreadable: status.json is not JSON (at position 14); see the workload's journal",
+    });
+    writeFileSync(join(h.stateDir, SNAPSHOT_FILE), JSON.stringify({ version: 1, acting: "yes" }));
+    const again = await h.ctx.run(on.updateStatus(), out);
+    expect(again.unitStatus?.status).toBe("waiting");
+    expect(again.unitStatus?.message).toMatch(
+      /^workload status unreadable: status\.json is invalid at \S+: .+; see the workload's journal$/,
+    );
   });
 
   it("a non-leader serves the plugin but gets neither access nor connectors", async () => {

@@ -258,3 +258,30 @@ describe("computeStatus", () => {
     expect(many.message.endsWith("(and 1 more: juju debug-log)")).toBe(true);
   });
 });
+
+describe("a status.json that exists but cannot be used", () => {
+  const input = (snapshotProblem: string) =>
+    base({ desired: desired([a]), snapshotProblem, plugin: { mode: "serve", published: true } });
+  const render = (i: StatusInput) => {
+    const r = computeStatus(i);
+    return `${r.status}: ${r.message}`;
+  };
+
+  it("says so, with the cause, instead of 'starting the workload'", () => {
+    expect(render(input("status.json is not JSON (at position 3)"))).toBe(
+      "waiting: workload status unreadable: status.json is not JSON (at position 3); see the workload's journal",
+    );
+    expect(render(base({ desired: desired([a]) }))).toBe("maintenance: starting the workload");
+  });
+
+  it("one line, bounded, the hint kept whatever the cause", () => {
+    const r = computeStatus(
+      input(`status.json is invalid at history.${"x".repeat(5000)}\nsecond line\u0000`),
+    );
+    expect(r.message.length).toBeLessThanOrEqual(MAX_STATUS_CHARS);
+    expect(r.message.includes("\n") || r.message.includes("\u0000")).toBe(false);
+    expect(r.message).toMatch(
+      /^workload status unreadable: status\.json is invalid at history\.x+…; see the workload's journal$/,
+    );
+  });
+});
