@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { CONNECTOR_STATES } from "./connector-states.js";
 
 /**
  * zod/mini, not zod: hooks import these schemas, and a hook must load little (see snapshot.ts).
@@ -8,7 +9,7 @@ import * as z from "zod/mini";
  * shape; the TypeScript types are inferred from it.
  */
 
-export const CONNECTOR_STATES = ["running", "paused", "stopped"] as const;
+export { CONNECTOR_STATES };
 export const ConnectorDesiredState = z.enum(CONNECTOR_STATES);
 export type ConnectorDesiredState = z.infer<typeof ConnectorDesiredState>;
 

@@ -1,17 +1,18 @@
 import { join } from "node:path";
-import * as z from "zod/mini";
-import {
+import type {
   DesiredConnector,
   DesiredState,
-  type Hold,
-  type KafkaConnectAccess,
-  type PluginServing,
-  type RestartHistory,
+  Hold,
+  KafkaConnectAccess,
+  PluginServing,
+  RestartHistory,
 } from "../common/desired-state.js";
 import { DESIRED_FILE, readBoundedFile, SNAPSHOT_FILE, writeFileAtomic } from "../common/files.js";
-import { StatusSnapshot } from "../common/snapshot.js";
+import { isDesiredState, isLastGood, isStatusSnapshot } from "../common/generated/validators.js";
+import type { StatusSnapshot } from "../common/snapshot.js";
 import { readJsonFile } from "./json-file.js";
 import { canonicalJson } from "./peers.js";
+import type { LastGood } from "./state-schemas.js";
 
 /**
  * The desired state a hook hands the workload: built from what the hook computed (pure), written atomically
@@ -24,24 +25,17 @@ export type DesiredBody = Omit<DesiredState, "generation" | "writtenAt">;
 export const LAST_GOOD_FILE = "connectors.last-good.json";
 
 export async function readDesired(stateDir: string): Promise<DesiredState | undefined> {
-  return readJsonFile(join(stateDir, DESIRED_FILE), DesiredState);
+  return readJsonFile(join(stateDir, DESIRED_FILE), isDesiredState);
 }
 
 export async function readSnapshot(stateDir: string): Promise<StatusSnapshot | undefined> {
-  return readJsonFile(join(stateDir, SNAPSHOT_FILE), StatusSnapshot);
+  return readJsonFile(join(stateDir, SNAPSHOT_FILE), isStatusSnapshot);
 }
 
-const LastGood = z.strictObject({
-  /** sha256 of the `connectors` text these were resolved from. */
-  textSha: z.string(),
-  /** The owner suffix the names were made with (a new relation means new names). */
-  suffix: z.string(),
-  connectors: z.array(DesiredConnector),
-});
-export type LastGood = z.infer<typeof LastGood>;
+export type { LastGood } from "./state-schemas.js";
 
 export async function readLastGood(stateDir: string): Promise<LastGood | undefined> {
-  return readJsonFile(join(stateDir, LAST_GOOD_FILE), LastGood);
+  return readJsonFile(join(stateDir, LAST_GOOD_FILE), isLastGood);
 }
 
 export async function writeLastGood(stateDir: string, lastGood: LastGood): Promise<void> {
@@ -115,7 +109,9 @@ export async function writeDesired(
     generation: (current?.generation ?? 0) + 1,
     writtenAt: new Date(now()).toISOString(),
   };
-  DesiredState.parse(desired);
+  // Never hand the workload what it would refuse (it validates the same schema, with zod).
+  const problem = isDesiredState.problem(desired);
+  if (problem) throw new Error(`the desired state does not match its schema: ${problem}`);
   await writeFileAtomic(join(stateDir, DESIRED_FILE), JSON.stringify(desired));
   return { desired, changed: true };
 }

@@ -1,7 +1,8 @@
 import { join } from "node:path";
-import * as z from "zod/mini";
 import { writeFileAtomic } from "../common/files.js";
+import { isHookState } from "../common/generated/validators.js";
 import { readJsonFile } from "./json-file.js";
+import type { HookState } from "./state-schemas.js";
 
 /**
  * What this unit's hooks remember between runs, in the state dir: which plugin-url it verified and published
@@ -10,15 +11,10 @@ import { readJsonFile } from "./json-file.js";
 
 export const HOOK_STATE_FILE = "hook-state.json";
 
-const HookState = z.strictObject({
-  /** Key of the last verified publication: relation, port, sha512. */
-  published: z.optional(z.string()),
-  openedPort: z.optional(z.int()),
-});
-export type HookState = z.infer<typeof HookState>;
+export type { HookState } from "./state-schemas.js";
 
 export async function readHookState(stateDir: string): Promise<HookState> {
-  return (await readJsonFile(join(stateDir, HOOK_STATE_FILE), HookState, 64 * 1024)) ?? {};
+  return (await readJsonFile(join(stateDir, HOOK_STATE_FILE), isHookState, 64 * 1024)) ?? {};
 }
 
 export async function writeHookState(stateDir: string, before: HookState, after: HookState): Promise<void> {

@@ -1,16 +1,17 @@
-import type * as z from "zod/mini";
 import { readBoundedFile } from "../common/files.js";
+import type { Validator } from "../common/json-check.js";
 
 /**
  * The hooks' JSON inputs (state files, peer databag values) are read one way: bounded, parsed, validated,
- * and anything missing, oversized, malformed or invalid reads as undefined, never as a crash.
+ * and anything missing, oversized, malformed or invalid reads as undefined, never as a crash. Validated with
+ * the validators generated from the zod schemas (charm/common/generated), so a hook loads no zod.
  */
 
-export function parseJson<T>(text: string | undefined, schema: z.ZodMiniType<T>): T | undefined {
+export function parseJson<T>(text: string | undefined, isValid: Validator<T>): T | undefined {
   if (text === undefined) return undefined;
   try {
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    const value: unknown = JSON.parse(text);
+    return isValid(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -18,8 +19,8 @@ export function parseJson<T>(text: string | undefined, schema: z.ZodMiniType<T>)
 
 export async function readJsonFile<T>(
   path: string,
-  schema: z.ZodMiniType<T>,
+  isValid: Validator<T>,
   maxBytes?: number,
 ): Promise<T | undefined> {
-  return parseJson(await readBoundedFile(path, maxBytes).catch(() => undefined), schema);
+  return parseJson(await readBoundedFile(path, maxBytes).catch(() => undefined), isValid);
 }

@@ -1,7 +1,9 @@
-import * as z from "zod/mini";
 import type { Hook, Relation } from "../../lib/juju/index.js";
-import { Hold, RestartHistory, type RestartRecord } from "../common/desired-state.js";
+import type { Hold, RestartHistory, RestartRecord } from "../common/desired-state.js";
+import { isHolds, isRestartHistory } from "../common/generated/validators.js";
+import type { Validator } from "../common/json-check.js";
 import { parseJson } from "./json-file.js";
+import type { Holds } from "./state-schemas.js";
 
 /**
  * Shared state in the peer relation's app databag (the leader writes, every unit reads):
@@ -16,19 +18,18 @@ export const HISTORY_KEY = "restart-history";
 /** Databag values we accept; the history of 500 connectors is far below this. */
 export const MAX_PEER_VALUE_BYTES = 512 * 1024;
 
-export const Holds = z.record(z.string(), Hold);
-export type Holds = z.infer<typeof Holds>;
+export type { Holds } from "./state-schemas.js";
 
-function parseBounded<T>(text: string | undefined, schema: z.ZodMiniType<T>): T | undefined {
-  return text && text.length <= MAX_PEER_VALUE_BYTES ? parseJson(text, schema) : undefined;
+function parseBounded<T>(text: string | undefined, isValid: Validator<T>): T | undefined {
+  return text && text.length <= MAX_PEER_VALUE_BYTES ? parseJson(text, isValid) : undefined;
 }
 
 export function parseHolds(text: string | undefined): Holds {
-  return parseBounded(text, Holds) ?? {};
+  return parseBounded(text, isHolds) ?? {};
 }
 
 export function parseHistory(text: string | undefined): RestartHistory {
-  return parseBounded(text, RestartHistory) ?? {};
+  return parseBounded(text, isRestartHistory) ?? {};
 }
 
 /** Newest `lastRestartAt` wins per connector; a record without one loses to any that has one. */

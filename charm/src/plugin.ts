@@ -2,11 +2,12 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import * as z from "zod/mini";
 import { withSha512Fragment } from "../../lib/connect-client/plugin-fetcher/url.js";
 import { writeFileAtomic } from "../common/files.js";
+import { isCopyStamp } from "../common/generated/validators.js";
 import { PLUGIN_PATH } from "../common/workload-api.js";
 import { readJsonFile } from "./json-file.js";
+import type { CopyStamp } from "./state-schemas.js";
 
 /**
  * The `connect-plugin` resource → the copy the workload serves (`<stateDir>/plugin.tar`), with its sha512 and
@@ -27,14 +28,6 @@ export type PluginCopy =
   | { readonly state: "ready"; readonly path: string; readonly sha512: string; readonly size: number }
   | { readonly state: "missing"; readonly why: string }
   | { readonly state: "too-big"; readonly size: number };
-
-const CopyStamp = z.strictObject({
-  source: z.string(),
-  size: z.number(),
-  mtimeMs: z.number(),
-  sha512: z.string().check(z.regex(/^[0-9a-f]{128}$/)),
-});
-type CopyStamp = z.infer<typeof CopyStamp>;
 
 /** True for what counts as "not attached": an empty file, or an all-zero 10240-byte tar. */
 export async function isPlaceholder(path: string, size: number): Promise<boolean> {
@@ -87,7 +80,7 @@ export async function ensurePluginCopy(
         why: st.size === 0 ? "the resource is empty" : "the resource is the empty placeholder tar",
       };
     }
-    const stamp = await readJsonFile(stampPath, CopyStamp, 64 * 1024);
+    const stamp = await readJsonFile(stampPath, isCopyStamp, 64 * 1024);
     if (stamp && stamp.source === source && stamp.size === st.size && stamp.mtimeMs === st.mtimeMs) {
       const copied = await stat(dest).catch(() => undefined);
       if (copied?.size === st.size)

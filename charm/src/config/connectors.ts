@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { CONNECTOR_STATES, type ConnectorDesiredState } from "../../common/desired-state.js";
+import { CONNECTOR_STATES } from "../../common/connector-states.js";
+import type { ConnectorDesiredState } from "../../common/desired-state.js";
 import { DECLARED_NAME } from "../../common/names.js";
 import { oneLine } from "../text.js";
 import type { ConfigProblem } from "./options.js";

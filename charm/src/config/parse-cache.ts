@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import * as z from "zod/mini";
-import { ConnectorDesiredState } from "../../common/desired-state.js";
 import { writeFileAtomic } from "../../common/files.js";
+import { isParseCache } from "../../common/generated/validators.js";
 import { readJsonFile } from "../json-file.js";
 import { type ParsedConnectors, parseConnectorsText, type YamlParser } from "./connectors.js";
 
@@ -12,29 +11,6 @@ import { type ParsedConnectors, parseConnectorsText, type YamlParser } from "./c
  */
 
 export const PARSE_CACHE_FILE = "connectors.parsed.json";
-
-const Cached = z.strictObject({
-  sha256: z.string(),
-  result: z.union([
-    z.strictObject({
-      ok: z.literal(true),
-      declarations: z.array(
-        z.strictObject({
-          declared: z.string(),
-          className: z.string(),
-          tasksMax: z.int().check(z.positive()),
-          config: z.record(z.string(), z.string()),
-          state: ConnectorDesiredState,
-          declarationHash: z.string(),
-        }),
-      ),
-    }),
-    z.strictObject({
-      ok: z.literal(false),
-      problems: z.array(z.strictObject({ key: z.string(), message: z.string() })),
-    }),
-  ]),
-});
 
 export function textSha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -48,7 +24,7 @@ export async function declarationsFor(
   const sha256 = textSha256(text);
   const path = join(stateDir, PARSE_CACHE_FILE);
   // A torn or foreign cache file reads as no cache, and is rewritten.
-  const hit = await readJsonFile(path, Cached);
+  const hit = await readJsonFile(path, isParseCache);
   if (hit?.sha256 === sha256) return { parsed: hit.result, parsedNow: false };
   const parsed =
     text.trim() === "" ? parseConnectorsText(text, NO_YAML) : parseConnectorsText(text, await loadYaml());
