@@ -17,27 +17,61 @@ import { median } from "./stats.js";
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const CLIENTS = 4;
-const RUNS = 3;
+const RUNS = 5;
 const ROOT = join(import.meta.dirname, "..");
 
-/** Downloads `url` with N concurrent keep-alive-less clients, discarding bytes; prints {bytes, ms}. */
+/**
+ * One client process: GETs `url` over a raw socket, reading into one reusable 1 MiB buffer (node:http's
+ * client allocates per 64 KiB read and parses in JS: measured at ~1 CPU s per GiB, it was the bottleneck of
+ * 4 downloads in one process). Counts the body against Content-Length; with "sha512" also hashes it. Prints
+ * {bytes, t0, t1, cpuMs, sha512?} with wall-clock times, so the rounds can take first start → last end.
+ */
 const CLIENT_SCRIPT = `
-const http = require("node:http");
-const [url, n] = [process.argv[1], Number(process.argv[2])];
-const t0 = performance.now();
-let total = 0;
-const one = () => new Promise((resolve, reject) => {
-  http.get(url, { agent: false }, (res) => {
-    if (res.statusCode !== 200) return reject(new Error("status " + res.statusCode));
-    res.on("data", (c) => { total += c.length; });
-    res.on("end", resolve);
-    res.on("error", reject);
-  }).on("error", reject);
-});
-Promise.all(Array.from({ length: n }, one)).then(
-  () => console.log(JSON.stringify({ bytes: total, ms: performance.now() - t0 })),
-  (e) => { console.error(e.message); process.exit(1); },
-);`;
+const { connect } = require("node:net");
+const { createHash } = require("node:crypto");
+const url = new URL(process.argv[1]);
+const hash = process.argv[2] === "sha512" ? createHash("sha512") : undefined;
+const now = () => performance.timeOrigin + performance.now();
+const fail = (m) => { console.error(m); process.exit(1); };
+const t0 = now();
+let head = Buffer.alloc(0), length = -1, got = 0;
+const sock = connect({ host: url.hostname, port: Number(url.port), onread: { buffer: Buffer.allocUnsafe(1 << 20), callback(n, buf) {
+  let body = buf.subarray(0, n);
+  if (length < 0) {
+    head = Buffer.concat([head, body]);
+    const i = head.indexOf("\\r\\n\\r\\n");
+    if (i < 0) return head.length > 65536 ? fail("head too long") : undefined;
+    const text = head.subarray(0, i).toString("latin1");
+    if (!/^HTTP\\/1\\.[01] 200 /.test(text)) fail(text.split("\\r\\n")[0]);
+    const m = /\\r\\ncontent-length: *(\\d+)/i.exec(text);
+    if (!m) fail("no Content-Length");
+    length = Number(m[1]);
+    body = head.subarray(i + 4);
+  }
+  got += body.length;
+  hash?.update(body);
+  if (got > length) fail("more bytes than Content-Length");
+  if (got === length) {
+    const t1 = now();
+    const { user, system } = process.cpuUsage();
+    console.log(JSON.stringify({ bytes: got, t0, t1, cpuMs: (user + system) / 1000, sha512: hash?.digest("hex") }));
+    sock.destroy();
+  }
+} } });
+sock.on("connect", () => sock.write("GET " + url.pathname + " HTTP/1.1\\r\\nHost: " + url.host + "\\r\\nConnection: close\\r\\n\\r\\n"));
+sock.on("end", () => { if (got < length || length < 0) fail("closed after " + got + " of " + length + " bytes"); });
+sock.on("error", (e) => fail(e.message));`;
+
+interface ClientResult {
+  bytes: number;
+  t0: number;
+  t1: number;
+  cpuMs: number;
+  sha512?: string;
+}
+
+const download = async (url: string, mode = "count") =>
+  JSON.parse(await run(process.execPath, ["-e", CLIENT_SCRIPT, url, mode])) as ClientResult;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,10 +84,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function rssKiB(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): Promise<number> {
+async function procStatusKiB(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
-  return m ? Number(m[1]) : Number.NaN;
+  if (!m) throw new Error(`no ${field} for ${pid}`);
+  return Number(m[1]);
+}
+
+/** CPU seconds (user + system) the process has used: a figure the machine's load hardly changes. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 async function waitFor(url: string, ms: number): Promise<void> {
@@ -70,26 +112,34 @@ async function waitFor(url: string, ms: number): Promise<void> {
   }
 }
 
-/** One download round against a server process: aggregate GiB/s and the server's peak RSS growth. */
-async function round(url: string, serverPid: number): Promise<{ gibps: number; rssGrowthMiB: number }> {
-  const baseline = await rssKiB(serverPid);
-  let peak = baseline;
-  const sampler = setInterval(() => {
-    rssKiB(serverPid).then(
-      (kb) => {
-        peak = Math.max(peak, kb);
-      },
-      () => undefined,
-    );
-  }, 20);
-  try {
-    const out = await run(process.execPath, ["-e", CLIENT_SCRIPT, url, String(CLIENTS)]);
-    const { bytes, ms } = JSON.parse(out) as { bytes: number; ms: number };
-    if (bytes !== CLIENTS * GiB) throw new Error(`downloaded ${bytes} bytes, expected ${CLIENTS * GiB}`);
-    return { gibps: bytes / GiB / (ms / 1000), rssGrowthMiB: (peak - baseline) / 1024 };
-  } finally {
-    clearInterval(sampler);
-  }
+interface Round {
+  gibps: number;
+  rssGrowthMiB: number;
+  serverCpuPerGiB: number;
+  clientCpuPerGiB: number;
+}
+
+/**
+ * One round against a server process: CLIENTS client processes at once; aggregate GiB/s from the first start
+ * to the last end; the server's peak RSS growth, exactly: its VmHWM is reset (clear_refs 5) before the round
+ * and read after, against its VmRSS before; the CPU the server and the clients spent per GiB.
+ */
+async function round(url: string, serverPid: number): Promise<Round> {
+  await writeFile(`/proc/${serverPid}/clear_refs`, "5");
+  const rssBefore = await procStatusKiB(serverPid, "VmRSS");
+  const cpuBefore = await cpuSeconds(serverPid);
+  const results = await Promise.all(Array.from({ length: CLIENTS }, () => download(url)));
+  const hwm = await procStatusKiB(serverPid, "VmHWM");
+  const cpu = (await cpuSeconds(serverPid)) - cpuBefore;
+  const bytes = results.reduce((sum, r) => sum + r.bytes, 0);
+  if (bytes !== CLIENTS * GiB) throw new Error(`downloaded ${bytes} bytes, expected ${CLIENTS * GiB}`);
+  const seconds = (Math.max(...results.map((r) => r.t1)) - Math.min(...results.map((r) => r.t0))) / 1000;
+  return {
+    gibps: bytes / GiB / seconds,
+    rssGrowthMiB: (hwm - rssBefore) / 1024,
+    serverCpuPerGiB: cpu / (bytes / GiB),
+    clientCpuPerGiB: results.reduce((sum, r) => sum + r.cpuMs, 0) / 1000 / (bytes / GiB),
+  };
 }
 
 function run(cmd: string, args: string[]): Promise<string> {
@@ -185,27 +235,44 @@ async function benchPluginServer(): Promise<Result[]> {
     const theirs = `http://127.0.0.1:${pyPort}/plugin.tar`;
     await waitFor(theirs, 10_000);
 
-    const oursRuns: { gibps: number; rssGrowthMiB: number }[] = [];
-    const theirRuns: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      // Alternate, so neither side always meets a warmer page cache or a quieter machine.
-      oursRuns.push(await round(ours, workload.pid!));
-      theirRuns.push((await round(theirs, python.pid!)).gibps);
+    // Same bytes from both, checked once outside the timed rounds (hashing would slow the client).
+    for (const url of [ours, theirs]) {
+      const check = await download(url, "sha512");
+      if (check.sha512 !== sha512) throw new Error(`${url} served other bytes than the file's`);
     }
-    const oursGibps = median(oursRuns.map((r) => r.gibps));
-    const theirGibps = median(theirRuns);
+
+    const oursRuns: Round[] = [];
+    const theirRuns: Round[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      // Alternate who goes first, so neither side always meets a warmer cache or a quieter machine.
+      if (i % 2 === 0) {
+        oursRuns.push(await round(ours, workload.pid!));
+        theirRuns.push(await round(theirs, python.pid!));
+      } else {
+        theirRuns.push(await round(theirs, python.pid!));
+        oursRuns.push(await round(ours, workload.pid!));
+      }
+    }
+    const med = (runs: Round[], key: keyof Round) => median(runs.map((r) => r[key]));
+    const oursGibps = med(oursRuns, "gibps");
+    const theirGibps = med(theirRuns, "gibps");
     const growth = Math.max(...oursRuns.map((r) => r.rssGrowthMiB));
-    const hwm = (await rssKiB(workload.pid!, "VmHWM")) / 1024;
+    const theirGrowth = Math.max(...theirRuns.map((r) => r.rssGrowthMiB));
+    const hwm = (await procStatusKiB(workload.pid!, "VmHWM")) / 1024;
     return [
       {
         name: `plugin server: ${CLIENTS} clients × 1 GiB on loopback, aggregate (median of ${RUNS})`,
-        value: `${oursGibps.toFixed(2)} GiB/s (python3 -m http.server: ${theirGibps.toFixed(2)} GiB/s)`,
+        value: `${oursGibps.toFixed(2)} GiB/s (python3 -m http.server: ${theirGibps.toFixed(2)} GiB/s; each run ${oursRuns.map((r) => r.gibps.toFixed(2)).join(" ")} vs ${theirRuns.map((r) => r.gibps.toFixed(2)).join(" ")})`,
         target: "≥ python3 -m http.server in the same run",
         ok: oursGibps >= theirGibps,
       },
       {
-        name: "plugin server: RSS growth while serving (worst run)",
-        value: `${growth.toFixed(1)} MiB (VmHWM ${hwm.toFixed(0)} MiB, tsx loader included)`,
+        name: "plugin server: server CPU per GiB served (median)",
+        value: `${med(oursRuns, "serverCpuPerGiB").toFixed(2)} s (python3 -m http.server: ${med(theirRuns, "serverCpuPerGiB").toFixed(2)} s; clients ${med(oursRuns, "clientCpuPerGiB").toFixed(2)} s)`,
+      },
+      {
+        name: "plugin server: peak RSS growth while serving (worst run)",
+        value: `${growth.toFixed(1)} MiB (each run ${oursRuns.map((r) => r.rssGrowthMiB.toFixed(1)).join(" ")}; python3 -m http.server: ${theirGrowth.toFixed(1)} MiB; our VmHWM after the rounds ${hwm.toFixed(0)} MiB, tsx loader included)`,
         target: "< 64 MiB",
         ok: growth < 64,
       },
