@@ -10,8 +10,8 @@ export interface DispatchTarget {
   readonly charmDir: string;
 }
 
-/** Runs the `workload-changed` hook on the unit; throws when it could not. */
-export type DispatchEvent = (target: DispatchTarget) => Promise<void>;
+/** Runs the `workload-changed` hook on the unit; throws when it could not. The signal aborts it (stopping). */
+export type DispatchEvent = (target: DispatchTarget, signal?: AbortSignal) => Promise<void>;
 
 // juju-exec runs its command through a shell on the unit: the folder is checked, never quoted around.
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]+$/;
@@ -32,8 +32,9 @@ export function dispatchArgv(target: DispatchTarget, event = WORKLOAD_EVENT): st
 export function jujuExecDispatch(options: { jujuExec?: string; timeoutMs?: number } = {}): DispatchEvent {
   // The uniter serialises juju-exec with hooks: a long hook before ours is waited for, within reason.
   const timeoutMs = options.timeoutMs ?? 120_000;
-  return async (target) => {
+  return async (target, signal) => {
     const r = await execBounded(jujuExecPath(options.jujuExec), dispatchArgv(target), {
+      ...(signal ? { signal } : {}),
       timeoutMs,
       maxOutputBytes: 16 * 1024,
     });
@@ -129,6 +130,7 @@ export class HealthNotifier {
   #lastStart = Number.NEGATIVE_INFINITY;
   #timer: unknown;
   #closed = false;
+  readonly #stop = new AbortController();
   /** Dispatches started (for tests and metrics). */
   dispatched = 0;
 
@@ -154,10 +156,16 @@ export class HealthNotifier {
     while (this.#inFlight) await this.#inFlight;
   }
 
+  /**
+   * No further dispatch; one in flight is aborted, not awaited for its 120 s: while the unit runs a hook
+   * (the `remove` that stops us, say), the uniter holds juju-exec until that hook ends, and the hook waits
+   * for us to exit.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stop.abort(new Error("the workload is stopping"));
     await this.idle();
   }
 
@@ -179,7 +187,7 @@ export class HealthNotifier {
     this.#lastStart = this.#o.now();
     this.dispatched++;
     this.#inFlight = Promise.resolve()
-      .then(() => this.#o.dispatch(target))
+      .then(() => this.#o.dispatch(target, this.#stop.signal))
       .then(
         () => {
           this.#o.log.info(`dispatched the workload-changed hook on ${target.unit}`);

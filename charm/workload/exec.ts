@@ -14,6 +14,8 @@ export interface ExecOptions {
   /** Bytes kept of each stream; the rest is dropped (a chatty child cannot grow us). */
   readonly maxOutputBytes?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Aborted (the workload is stopping): the process group is killed and the call returns at once. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -46,6 +48,7 @@ export function execBounded(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
       resolve({
         ...result,
         stdout: Buffer.concat(out).toString("utf8"),
@@ -59,8 +62,7 @@ export function execBounded(
       // Its own process group, so the timeout can kill what it started too.
       detached: true,
     });
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const kill = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
@@ -70,7 +72,17 @@ export function execBounded(
       child.stdout.destroy();
       child.stderr.destroy();
       finish({ code: null, signal: "SIGKILL" });
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
     }, options.timeoutMs);
+    const onAbort = () => {
+      err.push(Buffer.from("aborted: the workload is stopping"));
+      kill();
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
     child.stdout.on("data", (b: Buffer) => {
       if (outBytes < max) out.push(b.subarray(0, max - outBytes));
       outBytes += b.length;

@@ -3,8 +3,11 @@ import { delimiter, isAbsolute, join } from "node:path";
 import { LEADERSHIP_LEASE_MS } from "../common/workload-api.js";
 import { execBounded } from "./exec.js";
 
-/** Asks Juju whether `unit` leads now. Throws when it cannot tell (juju-exec missing, timed out, …). */
-export type LeadershipCheck = (unit: string) => Promise<boolean>;
+/**
+ * Asks Juju whether `unit` leads now. Throws when it cannot tell (juju-exec missing, timed out, …). The signal
+ * aborts the question when the workload stops.
+ */
+export type LeadershipCheck = (unit: string, signal?: AbortSignal) => Promise<boolean>;
 
 /** Where Juju 3 installs juju-exec on a machine: used when nothing is found on PATH. */
 export const JUJU_EXEC = "/usr/bin/juju-exec";
@@ -51,11 +54,12 @@ export function assertUnitName(unit: string): void {
 /** Production: `juju-exec -u <unit> is-leader --format=json`, bounded in time and output. */
 export function jujuExecLeadership(options: { jujuExec?: string; timeoutMs?: number } = {}): LeadershipCheck {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  return async (unit) => {
+  return async (unit, signal) => {
     assertUnitName(unit);
     const r = await execBounded(jujuExecPath(options.jujuExec), ["-u", unit, "is-leader", "--format=json"], {
       timeoutMs,
       maxOutputBytes: 4096,
+      ...(signal ? { signal } : {}),
     });
     if (r.timedOut) throw new Error(`is-leader gave no answer within ${timeoutMs} ms`);
     if (r.code !== 0) throw new Error(`is-leader failed (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`);
@@ -80,6 +84,7 @@ export class LeadershipLease {
   #unit: string | undefined;
   #pending: Promise<boolean> | undefined;
   #lastError: string | undefined;
+  readonly #stop = new AbortController();
 
   constructor(check: LeadershipCheck, now: () => number = Date.now, leaseMs = LEADERSHIP_LEASE_MS) {
     this.#check = check;
@@ -102,6 +107,14 @@ export class LeadershipLease {
     this.#confirmedAt = undefined;
   }
 
+  /**
+   * The workload is stopping: a question in flight is aborted (juju-exec waits for the uniter, which is busy
+   * with the very hook that stops us), and none is asked again.
+   */
+  close(): void {
+    this.#stop.abort(new Error("the workload is stopping"));
+  }
+
   /** Leadership confirmed within the lease, asking Juju when half of it has passed. */
   async confirm(unit: string): Promise<boolean> {
     if (unit !== this.#unit) {
@@ -110,6 +123,7 @@ export class LeadershipLease {
     }
     const age = this.#confirmedAt === undefined ? Number.POSITIVE_INFINITY : this.#now() - this.#confirmedAt;
     if (age < this.#leaseMs / 2) return true;
+    if (this.#stop.signal.aborted) return this.holds();
     this.#pending ??= this.#ask(unit).finally(() => {
       this.#pending = undefined;
     });
@@ -125,7 +139,7 @@ export class LeadershipLease {
   async #ask(unit: string): Promise<boolean> {
     const askedAt = this.#now();
     try {
-      const leader = await this.#check(unit);
+      const leader = await this.#check(unit, this.#stop.signal);
       this.#lastError = undefined;
       if (leader) this.#confirmedAt = askedAt;
       else this.#confirmedAt = undefined;

@@ -267,6 +267,8 @@ class WorkloadService implements Workload {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
+    // First, so a cycle waiting on is-leader (held by the uniter while a hook runs) ends at once.
+    this.#lease.close();
     await this.loop.stop();
     await this.notifier.close();
     await this.#server.close();

@@ -6,6 +6,7 @@ import { buildIntegrator } from "../../../charm/build.js";
 import type { DesiredState } from "../../../charm/common/desired-state.js";
 import { DESIRED_FILE, SNAPSHOT_FILE } from "../../../charm/common/files.js";
 import type { StatusSnapshot } from "../../../charm/common/snapshot.js";
+import { alive } from "../../../charm/src/service.js";
 import {
   BlackBoxContext,
   type KafkaConnectCluster,
@@ -154,14 +155,8 @@ export class Unit {
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Running, not a zombie waiting for PID 1 to reap it (the supervisor's own check). */
+export { alive };
 
 /** True when the snapshot shows `n` connectors RUNNING with every task (at least one) RUNNING. */
 export function allRunning(snapshot: StatusSnapshot | undefined, n: number): boolean {
