@@ -1,5 +1,6 @@
 import { Redactor } from "../../lib/juju/model/redactor.js";
 import type { DesiredState } from "../common/desired-state.js";
+import { oneLine } from "../common/text.js";
 
 /** One line per entry on stdout/stderr (journald adds the time), every known secret value masked. */
 export interface WorkloadLog {
@@ -37,12 +38,8 @@ export class Masker {
   }
 }
 
-/** One line: newlines and other control characters escaped, so a trace cannot forge log lines. */
-export function oneLine(text: string, max = 4096): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
-  const flat = text.replace(/\r?\n/g, " ⏎ ").replace(/[\u0000-\u001f\u007f]/g, " ");
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
+/** The longest log line's message, in characters. */
+export const MAX_LOG_LINE_CHARS = 4096;
 
 export function createLog(
   masker: Masker,
@@ -50,7 +47,8 @@ export function createLog(
     (level === "info" ? process.stdout : process.stderr).write(`${line}\n`),
 ): WorkloadLog {
   const emit = (level: LogLevel, message: string) =>
-    write(level, `${level.toUpperCase()} ${oneLine(masker.mask(message))}`);
+    // Line breaks marked (⏎), so a trace cannot forge log lines and stays readable.
+    write(level, `${level.toUpperCase()} ${oneLine(masker.mask(message), MAX_LOG_LINE_CHARS, "⏎")}`);
   return {
     info: (m) => emit("info", m),
     warn: (m) => emit("warn", m),

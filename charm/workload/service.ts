@@ -18,10 +18,11 @@ import {
   ObservedState,
   StatusSnapshot,
 } from "../common/snapshot.js";
+import { oneLine } from "../common/text.js";
 import { LEADERSHIP_LEASE_MS } from "../common/workload-api.js";
 import { type DispatchEvent, HealthNotifier, healthDigest, jujuExecDispatch, type Timers } from "./events.js";
 import { jujuExecLeadership, type LeadershipCheck, LeadershipLease } from "./leadership.js";
-import { createLog, describeError, Masker, oneLine, type WorkloadLog } from "./log.js";
+import { createLog, describeError, Masker, type WorkloadLog } from "./log.js";
 import { CycleLoop } from "./loop.js";
 import { WorkloadMetrics } from "./metrics.js";
 import { PluginServer, type PluginServerLimits } from "./plugin-server.js";
