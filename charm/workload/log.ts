@@ -25,17 +25,42 @@ export function secretValues(desired: DesiredState | undefined): string[] {
   return out.filter((v) => v.length > 0);
 }
 
-/** Masks text with the secrets of every desired state seen so far (an old password stays masked too). */
+/**
+ * Masks text with the secrets of the current desired state and of the one before it: a rotated password
+ * stays masked while workers or in-flight requests may still quote it, and older ones are dropped, so a
+ * workload that lives through many rotations holds (and scans for) two generations of secrets, not all it
+ * ever saw. A desired state with the same secrets as the current one (a new generation for another reason)
+ * rotates nothing.
+ */
 export class Masker {
-  readonly #redactor = new Redactor();
+  #redactor = new Redactor();
+  #current = new Set<string>();
+  #previous = new Set<string>();
 
   learn(desired: DesiredState | undefined): void {
-    this.#redactor.add(...secretValues(desired));
+    const next = new Set(secretValues(desired));
+    if (sameSet(next, this.#current)) return;
+    this.#previous = this.#current;
+    this.#current = next;
+    const redactor = new Redactor();
+    redactor.add(...new Set([...this.#previous, ...this.#current]));
+    this.#redactor = redactor;
+  }
+
+  /** Distinct secret values held now (the current and the previous desired state's). */
+  get size(): number {
+    return new Set([...this.#previous, ...this.#current]).size;
   }
 
   mask(text: string): string {
     return this.#redactor.redact(text);
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const v of a) if (!b.has(v)) return false;
+  return true;
 }
 
 /** The longest log line's message, in characters. */
