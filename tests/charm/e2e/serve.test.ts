@@ -131,6 +131,14 @@ describe("the built integrator charm, serving a plugin (hooks as processes, work
   });
 
   it("relation-changed does not publish plugin-url while the port answers anything but the verified 200", async () => {
+    // The workload's first cycle after config-changed must have reported the failed listen (a loaded
+    // machine may run the hook first).
+    await eventually(
+      async () => unit.snapshot()?.pluginServer.error,
+      (e) => e !== undefined,
+      20_000,
+      () => ({ log: unit.log() }),
+    );
     await hook(on.relationChanged(1));
     expect(blockerHeads).toBeGreaterThan(0);
     expect(pluginUrl()).toBeUndefined();
