@@ -82,7 +82,8 @@ describe("request bodies are bounded", () => {
       limit,
     );
     // A client still writing may be reset before it reads the 413 (the worker closes with its body unread).
-    if (res.response !== "") expect(res.response).toMatch(/^HTTP\/1\.1 413 [\s\S]*Request body is too large: /);
+    if (res.response !== "")
+      expect(res.response).toMatch(/^HTTP\/1\.1 413 [\s\S]*Request body is too large: /);
     expect(res.closed).toBe(true);
     // What we could write is the cap plus the socket buffers, far from the 128 MiB we offered.
     expect(res.sent).toBeLessThan(limit / 2);
