@@ -1,5 +1,5 @@
-import { chmod, copyFile, mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 import { loadCharmMeta } from "./charm-meta.js";
 
@@ -91,6 +91,16 @@ export async function buildCharm(
       },
     ],
   });
+  // An external import keeps its text, so `./chunks/ajv.mjs` is right from the charm's root but not from a
+  // chunk that holds runtime code (a charm that loads its actions on demand shares the runtime in one):
+  // there it must name its sibling.
+  for (const out of Object.keys(result.metafile.outputs)) {
+    const file = resolve(out);
+    if (dirname(file) !== resolve(opts.outDir, "chunks")) continue;
+    const text = await readFile(file, "utf8");
+    const fixed = LAZY.reduce((t, dep) => t.replaceAll(`"./chunks/${dep}.mjs"`, `"./${dep}.mjs"`), text);
+    if (fixed !== text) await writeFile(file, fixed);
+  }
   for (const dep of LAZY) {
     await build({
       ...common,

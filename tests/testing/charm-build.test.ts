@@ -142,3 +142,39 @@ describe("BlackBoxContext env", () => {
     }
   });
 });
+
+describe("buildCharm: on-demand dependencies from inside a chunk", () => {
+  it("an action whose runtime code landed in a shared chunk still loads ajv to check its params", async () => {
+    const build = join(import.meta.dirname, "..", "..", ".build");
+    mkdirSync(build, { recursive: true });
+    const dir = mkdtempSync(join(build, "charm-ajv-"));
+    const juju = JSON.stringify(join(import.meta.dirname, "..", "..", "lib", "juju", "index.js"));
+    // The charm loads its actions on demand, and both use the runtime: esbuild puts the runtime (and its
+    // lazy import of ajv) in a chunk of its own, under chunks/.
+    writeFileSync(
+      join(dir, "charm.ts"),
+      `import meta from "virtual:charm-meta";\nimport { runCharm } from ${juju};\n` +
+        'await runCharm(async (h) => { if (h.action) (await import("./actions.ts")).greet(h); }, meta);\n',
+    );
+    writeFileSync(
+      join(dir, "actions.ts"),
+      `import type { Hook } from ${juju};\nimport { NotFoundError } from ${juju};\n` +
+        "export async function greet(h: Hook) {\n" +
+        "  const p = await h.action!.params<{ name: string }>();\n" +
+        "  await h.action!.set({ message: `hello ${p.name}`, kind: typeof NotFoundError });\n}\n",
+    );
+    const built = await buildCharm({
+      entry: join(dir, "charm.ts"),
+      charmDir: EXAMPLE_DIR,
+      outDir: join(dir, "out"),
+    });
+    const ctx = new BlackBoxContext(built.dispatch, exampleMeta);
+    try {
+      await ctx.run(on.action("greet", { name: "ada" }), {});
+      expect(ctx.last!.actionResults).toMatchObject({ message: "hello ada" });
+    } finally {
+      await ctx.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -125,6 +125,10 @@ describe("the built integrator charm, MirrorMaker style (plugin-mode not-require
     expect(res.status).not.toBe(200);
     await res.arrayBuffer();
 
+    // An action with params, as bundled: its params are checked by ajv, loaded on demand from a chunk.
+    await unit.ctx.run(on.action("restart", { connector: "mirror-checkpoint" }), state);
+    expect(unit.ctx.last!.actionResults).toMatchObject({ connector: "mirror-checkpoint" });
+
     const pid = unit.workloadPid()!;
     await unit.ctx.run(on.remove(), state);
     await eventually(
