@@ -161,7 +161,7 @@ describe("buildCharm: on-demand dependencies from inside a chunk", () => {
       `import type { Hook } from ${juju};\nimport { NotFoundError } from ${juju};\n` +
         "export async function greet(h: Hook) {\n" +
         "  const p = await h.action!.params<{ name: string }>();\n" +
-        "  await h.action!.set({ message: `hello ${p.name}`, kind: typeof NotFoundError });\n}\n",
+        "  await h.action!.set({ message: 'hello ' + p.name, kind: typeof NotFoundError });\n}\n",
     );
     const built = await buildCharm({
       entry: join(dir, "charm.ts"),
