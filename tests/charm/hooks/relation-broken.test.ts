@@ -118,7 +118,8 @@ describe("connect-client relation-broken", () => {
     expect(h.desired()!.kafkaConnect).toBeUndefined();
   });
 
-  it("a non-leader deletes nothing", async () => {
+  /** relation-broken on a unit whose workload never had access; counts the cleanup client's listings. */
+  async function brokenWithoutAccess(leader: boolean) {
     let listed = 0;
     const h = new Harness({
       cleanupClient: async () => ({
@@ -132,35 +133,22 @@ describe("connect-client relation-broken", () => {
     });
     harness = h;
     await h.ctx.run(on.relationBroken(1), {
-      leader: false,
+      leader,
       relations: [connectClient(), peers()],
       secrets: [providerSecret()],
       config: { "plugin-mode": "not-required" },
     });
-    expect(listed).toBe(0);
+    return { listed, logs: h.ctx.last!.logs };
+  }
+
+  it("a non-leader deletes nothing", async () => {
+    expect((await brokenWithoutAccess(false)).listed).toBe(0);
   });
 
   it("a leader with no desired state on disk says it deleted nothing, and why", async () => {
-    let listed = 0;
-    const h = new Harness({
-      cleanupClient: async () => ({
-        listConnectors: async () => {
-          listed++;
-          return [];
-        },
-        deleteConnector: async () => undefined,
-        close: async () => undefined,
-      }),
-    });
-    harness = h;
-    await h.ctx.run(on.relationBroken(1), {
-      leader: true,
-      relations: [connectClient(), peers()],
-      secrets: [providerSecret()],
-      config: { "plugin-mode": "not-required" },
-    });
+    const { listed, logs } = await brokenWithoutAccess(true);
     expect(listed).toBe(0);
-    expect(h.ctx.last!.logs).toContainEqual(
+    expect(logs).toContainEqual(
       expect.objectContaining({
         level: "WARNING",
         message: expect.stringContaining("no connectors deleted: no readable desired state in the state dir"),
