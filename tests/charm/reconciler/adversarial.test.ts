@@ -4,38 +4,14 @@
  */
 
 import { describe, expect, it } from "vitest";
-import type { DesiredConnector, RestartRecord } from "../../../charm/common/desired-state.js";
-import {
-  MAX_VERSION_CHARS,
-  type ObservedConnector,
-  workerVersion,
-} from "../../../charm/workload/reconciler/observe.js";
-import { type PlanInput, plan } from "../../../charm/workload/reconciler/planner.js";
+import type { RestartRecord } from "../../../charm/common/desired-state.js";
+import { MAX_VERSION_CHARS, workerVersion } from "../../../charm/workload/reconciler/observe.js";
 import { maskerFor } from "../../../charm/workload/reconciler/report.js";
 import { backoffMs, decideRestart } from "../../../charm/workload/reconciler/restart-policy.js";
 import type { KafkaConnectClient } from "../../../lib/kafka-connect/index.js";
-import { declare, observedMap, POLICY, seen, UNIT_MS } from "./fixtures.js";
+import { declare, POLICY, planFor, seen, T0, UNIT_MS } from "./fixtures.js";
 
-const T0 = 1_700_000_000_000;
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-
-function planFor(
-  connectors: DesiredConnector[],
-  observed: ObservedConnector[],
-  more: Partial<Omit<PlanInput, "connectors" | "observed">> = {},
-) {
-  return plan({
-    connectors,
-    observed: observedMap(...observed),
-    holds: {},
-    history: {},
-    now: T0,
-    policy: POLICY,
-    workerVersion: "3.9.0",
-    mask: maskerFor({ connectors, kafkaConnect: undefined }),
-    ...more,
-  });
-}
 
 const failing = { health: "failing", meantToRun: true, declarationHash: "h", policy: POLICY } as const;
 const healthy = { ...failing, health: "healthy" } as const;

@@ -3,6 +3,8 @@
 import type { DesiredConnector, DesiredState, RestartPolicy } from "../../../charm/common/desired-state.js";
 import { connectorName, type Owner } from "../../../charm/common/names.js";
 import type { ObservedConnector } from "../../../charm/workload/reconciler/observe.js";
+import { type PlanInput, plan } from "../../../charm/workload/reconciler/planner.js";
+import { maskerFor } from "../../../charm/workload/reconciler/report.js";
 import type { ConnectorState } from "../../../lib/kafka-connect/index.js";
 
 export const MODEL_UUID = "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b";
@@ -88,4 +90,26 @@ export function desiredState(
     history: {},
     ...overrides,
   };
+}
+
+/** The clock the planner tests run at. */
+export const T0 = 1_700_000_000_000;
+
+/** The planner on these connectors and observations, with no holds or history unless `more` gives them. */
+export function planFor(
+  connectors: DesiredConnector[],
+  observed: ObservedConnector[],
+  more: Partial<Omit<PlanInput, "connectors" | "observed">> = {},
+) {
+  return plan({
+    connectors,
+    observed: observedMap(...observed),
+    holds: {},
+    history: {},
+    now: T0,
+    policy: POLICY,
+    workerVersion: "3.9.0",
+    mask: maskerFor({ connectors, kafkaConnect: undefined }),
+    ...more,
+  });
 }

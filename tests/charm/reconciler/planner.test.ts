@@ -5,32 +5,11 @@ import type {
   RestartHistory,
   RestartPolicy,
 } from "../../../charm/common/desired-state.js";
-import type { ObservedConnector } from "../../../charm/workload/reconciler/observe.js";
-import { type Action, type PlanInput, plan } from "../../../charm/workload/reconciler/planner.js";
+import type { Action } from "../../../charm/workload/reconciler/planner.js";
 import { maskerFor } from "../../../charm/workload/reconciler/report.js";
 import { backoffMs, decideRestart, healthOf } from "../../../charm/workload/reconciler/restart-policy.js";
 import type { ConnectorState } from "../../../lib/kafka-connect/index.js";
-import { declare, observedMap, POLICY, seen, UNIT_MS } from "./fixtures.js";
-
-const T0 = 1_700_000_000_000;
-
-function planFor(
-  connectors: DesiredConnector[],
-  observed: ObservedConnector[],
-  more: Partial<Omit<PlanInput, "connectors" | "observed">> = {},
-) {
-  return plan({
-    connectors,
-    observed: observedMap(...observed),
-    holds: {},
-    history: {},
-    now: T0,
-    policy: POLICY,
-    workerVersion: "3.9.0",
-    mask: maskerFor({ connectors, kafkaConnect: undefined }),
-    ...more,
-  });
-}
+import { declare, POLICY, planFor, seen, T0, UNIT_MS } from "./fixtures.js";
 
 const kinds = (actions: readonly Action[]) => actions.map((a) => a.kind);
 
