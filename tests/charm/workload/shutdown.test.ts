@@ -75,6 +75,27 @@ async function timed(f: () => Promise<void>): Promise<number> {
   return performance.now() - t0;
 }
 
+/** Once the hanging juju-exec was asked `asked`, close() must return within the bound and its process die. */
+async function closeWhileJujuExecHangs(
+  exec: ReturnType<typeof hangingJujuExec>,
+  asked: string,
+): Promise<void> {
+  const pid = await eventually(
+    async () => exec.pid(),
+    (p) => p !== undefined,
+    10_000,
+  );
+  expect(exec.asked()).toContain(asked);
+  const w = workload!;
+  workload = undefined;
+  expect(await timed(() => w.close())).toBeLessThan(BOUND_MS);
+  await eventually(
+    async () => alive(pid!),
+    (a) => !a,
+    BOUND_MS,
+  );
+}
+
 describe("Workload.close() does not wait out juju-exec", () => {
   it("a custom-hook dispatch in flight is aborted, its process group killed", async () => {
     const exec = hangingJujuExec();
@@ -102,20 +123,7 @@ describe("Workload.close() does not wait out juju-exec", () => {
       watch: false,
     });
     // Serving verified bytes changed the health digest: the dispatch is under way, and hangs.
-    const pid = await eventually(
-      async () => exec.pid(),
-      (p) => p !== undefined,
-      10_000,
-    );
-    expect(exec.asked()).toContain("JUJU_DISPATCH_PATH=hooks/workload-changed");
-    const w = workload;
-    workload = undefined;
-    expect(await timed(() => w.close())).toBeLessThan(BOUND_MS);
-    await eventually(
-      async () => alive(pid!),
-      (a) => !a,
-      BOUND_MS,
-    );
+    await closeWhileJujuExecHangs(exec, "JUJU_DISPATCH_PATH=hooks/workload-changed");
   });
 
   it("an is-leader question in flight is aborted and the cycle waiting on it ends", async () => {
@@ -145,20 +153,7 @@ describe("Workload.close() does not wait out juju-exec", () => {
       }),
     );
     workload.trigger();
-    const pid = await eventually(
-      async () => exec.pid(),
-      (p) => p !== undefined,
-      10_000,
-    );
-    expect(exec.asked()).toContain("is-leader");
-    const w = workload;
-    workload = undefined;
-    expect(await timed(() => w.close())).toBeLessThan(BOUND_MS);
-    await eventually(
-      async () => alive(pid!),
-      (a) => !a,
-      BOUND_MS,
-    );
+    await closeWhileJujuExecHangs(exec, "is-leader");
     expect(log.lines.join("\n")).not.toContain("never called");
   });
 });
