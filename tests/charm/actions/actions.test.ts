@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { DesiredState } from "../../../charm/common/desired-state.js";
 import { connectorName } from "../../../charm/common/names.js";
 import type { StatusSnapshot } from "../../../charm/common/snapshot.js";
 import {
@@ -440,26 +441,36 @@ describe("plan", () => {
   });
 });
 
+/** A leader's desired state with nothing declared, serving `plugin` on 8080. */
+function desiredWith(plugin: DesiredState["plugin"]): DesiredState {
+  return {
+    version: 1,
+    generation: 1,
+    writtenAt: "x",
+    unit: `${APP}/0`,
+    app: APP,
+    modelUuid: OWNER.modelUuid,
+    charmDir: "/charm",
+    port: 8080,
+    plugin,
+    leader: true,
+    connectors: [],
+    holds: {},
+    restartPolicy: { enabled: true, maxRestarts: 10, backoffUnitMs: 60_000 },
+    reconcileIntervalMs: 30_000,
+    history: {},
+  };
+}
+
 describe("plugin-info", () => {
   it("reports mode, size, sha512, URL and downloads", async () => {
     const sha512 = "b".repeat(128);
-    deps.desiredValue = {
-      version: 1,
-      generation: 1,
-      writtenAt: "x",
-      unit: `${APP}/0`,
-      app: APP,
-      modelUuid: OWNER.modelUuid,
-      charmDir: "/charm",
-      port: 8080,
-      plugin: { mode: "serve", path: "/var/lib/kci/plugin.tar", sha512, size: 3 * 1024 * 1024 },
-      leader: true,
-      connectors: [],
-      holds: {},
-      restartPolicy: { enabled: true, maxRestarts: 10, backoffUnitMs: 60_000 },
-      reconcileIntervalMs: 30_000,
-      history: {},
-    };
+    deps.desiredValue = desiredWith({
+      mode: "serve",
+      path: "/var/lib/kci/plugin.tar",
+      sha512,
+      size: 3 * 1024 * 1024,
+    });
     deps.snapshotValue = {
       ...snapshot({}),
       pluginServer: { listening: true, port: 8080, sha512, downloads: 2, bytesServed: 6 * 1024 * 1024 },
@@ -492,23 +503,7 @@ describe("plugin-info", () => {
     expect(none.actionFailure).toBe(
       "this unit has not set up its plugin server yet: try again once its install hook ran",
     );
-    deps.desiredValue = {
-      version: 1,
-      generation: 1,
-      writtenAt: "x",
-      unit: `${APP}/0`,
-      app: APP,
-      modelUuid: OWNER.modelUuid,
-      charmDir: "/charm",
-      port: 8080,
-      plugin: { mode: "missing" },
-      leader: true,
-      connectors: [],
-      holds: {},
-      restartPolicy: { enabled: true, maxRestarts: 10, backoffUnitMs: 60_000 },
-      reconcileIntervalMs: 30_000,
-      history: {},
-    };
+    deps.desiredValue = desiredWith({ mode: "missing" });
     const missing = await runAction(deps, "plugin-info");
     expect((missing.actionResults as { summary: string }).summary).toContain(
       `resource connect-plugin is missing: attach it (juju attach-resource ${APP} connect-plugin=plugin.tar), or set plugin-mode to not-required`,
