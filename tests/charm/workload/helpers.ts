@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DesiredState } from "../../../charm/common/desired-state.js";
 import type { WorkloadLog } from "../../../charm/workload/log.js";
+import { eventually } from "../../support/eventually.js";
 
 export interface Answer {
   status: number;
@@ -141,4 +143,28 @@ export class ManualTimers {
 /** Lets pending promise callbacks and I/O callbacks run. */
 export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Keeps writing `chunk` to a connected socket every 50 ms (a slowloris) until the server closes it, which
+ * must happen within `withinMs`; the socket is destroyed either way.
+ */
+export async function trickleUntilClosed(socket: Socket, chunk: string, withinMs = 5000): Promise<void> {
+  let closed = socket.destroyed;
+  socket.on("close", () => {
+    closed = true;
+  });
+  const trickle = setInterval(() => {
+    if (!socket.destroyed) socket.write(chunk);
+  }, 50);
+  try {
+    await eventually(
+      async () => closed,
+      (c) => c,
+      withinMs,
+    );
+  } finally {
+    clearInterval(trickle);
+    socket.destroy();
+  }
 }

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PluginServer, type PluginServerLimits, parseRange } from "../../../charm/workload/plugin-server.js";
 import { eventually } from "../../support/eventually.js";
-import { captureLog, http, tempDir, writePlugin } from "./helpers.js";
+import { captureLog, http, tempDir, trickleUntilClosed, writePlugin } from "./helpers.js";
 
 /** The plugin server against clients that misbehave on purpose, and a file that changes under it. */
 
@@ -124,27 +124,11 @@ describe("clients that read slowly or never finish", () => {
   it("closes a connection whose request body trickles in (slowloris on the body)", async () => {
     const p = await serve(1024, { headersTimeoutMs: 200, requestTimeoutMs: 300 });
     const socket = connect(p.port, "127.0.0.1");
-    let closed = false;
-    socket.on("close", () => {
-      closed = true;
-    });
     socket.on("error", () => undefined);
     socket.on("data", () => undefined);
     await new Promise((r) => socket.once("connect", r));
     socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
-    const trickle = setInterval(() => {
-      if (!socket.destroyed) socket.write("x");
-    }, 50);
-    try {
-      await eventually(
-        async () => closed,
-        (c) => c,
-        5000,
-      );
-    } finally {
-      clearInterval(trickle);
-      socket.destroy();
-    }
+    await trickleUntilClosed(socket, "x");
   });
 });
 

@@ -12,7 +12,7 @@ import {
   parseRange,
 } from "../../../charm/workload/plugin-server.js";
 import { eventually } from "../../support/eventually.js";
-import { captureLog, http, sha512, tempDir, writePlugin } from "./helpers.js";
+import { captureLog, http, sha512, tempDir, trickleUntilClosed, writePlugin } from "./helpers.js";
 
 const PLUGIN = "/api/v1/plugin";
 let dir: ReturnType<typeof tempDir>;
@@ -325,29 +325,13 @@ describe("limits", () => {
     const p = await serve(1024, { headersTimeoutMs: 200, requestTimeoutMs: 400 });
     const socket = connect(p.port, "127.0.0.1");
     let received = "";
-    let closed = false;
     socket.on("data", (d) => {
       received += d.toString();
-    });
-    socket.on("close", () => {
-      closed = true;
     });
     socket.on("error", () => undefined);
     await new Promise((r) => socket.once("connect", r));
     socket.write(`GET ${PLUGIN} HTTP/1.1\r\nHost: x\r\n`);
-    const trickle = setInterval(() => {
-      if (!socket.destroyed) socket.write("X-Slow: 1\r\n");
-    }, 50);
-    try {
-      await eventually(
-        async () => closed,
-        (c) => c,
-        5000,
-      );
-    } finally {
-      clearInterval(trickle);
-      socket.destroy();
-    }
+    await trickleUntilClosed(socket, "X-Slow: 1\r\n");
     expect(received).toMatch(/^HTTP\/1.1 408 /);
   });
 
