@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import { readBoundedFile, SNAPSHOT_FILE } from "../common/files.js";
+import { isStatusSnapshot } from "../common/generated/validators.js";
 
 /**
  * Why status.json, which exists, cannot be used: unreadable (too large, not a regular file, no permission),
  * not JSON, or not a snapshot. Undefined when it is absent (the workload has not written it yet) or valid by
- * now (rewritten meanwhile). Called only after the ordinary read found nothing usable, so the schema (zod)
- * is loaded on that path alone and an ordinary hook pays nothing for it. Never quotes the content: the
+ * now (rewritten meanwhile). Uses the same generated checker as the ordinary read, so it can never
+ * disagree with it, and no hook loads zod. Never quotes the content: the
  * position or the schema path is what a person needs to look, and what the file holds is the workload's.
  */
 export async function snapshotProblem(stateDir: string): Promise<string | undefined> {
@@ -25,10 +26,10 @@ export async function snapshotProblem(stateDir: string): Promise<string | undefi
     const at = /at position (\d+)/.exec(err instanceof Error ? err.message : "")?.[1];
     return `${SNAPSHOT_FILE} is not JSON${at === undefined ? "" : ` (at position ${at})`}`;
   }
-  const { StatusSnapshot } = await import("../common/snapshot.js");
-  const checked = StatusSnapshot.safeParse(value);
-  if (checked.success) return undefined;
-  const first = checked.error.issues[0];
-  const where = first?.path.map(String).join(".") || "(top)";
-  return `${SNAPSHOT_FILE} is invalid at ${where.slice(0, 80)}: ${first?.message ?? "unknown problem"}`;
+  const problem = isStatusSnapshot.problem(value);
+  if (problem === undefined) return undefined;
+  const cut = problem.indexOf(": ");
+  const where = cut < 0 ? "/" : problem.slice(0, cut);
+  const what = cut < 0 ? problem : problem.slice(cut + 2);
+  return `${SNAPSHOT_FILE} is invalid at ${where.slice(0, 80)}: ${what}`;
 }
