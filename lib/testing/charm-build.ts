@@ -27,8 +27,8 @@ const REQUIRE_SHIM =
 
 const DISPATCH = `#!/bin/sh
 # Juju runs this for every hook and action (JUJU_DISPATCH_PATH says which), from the charm directory.
-# A Node runtime staged with the charm wins over the system one.
-PATH="\${JUJU_CHARM_DIR:-.}/node/bin:$PATH"
+# The Node runtime packed with the charm (bin/node, where craft-parts' npm plugin puts it) wins over the system one.
+PATH="\${JUJU_CHARM_DIR:-.}/bin:$PATH"
 export PATH
 exec ./charm.mjs
 `;

@@ -214,7 +214,7 @@ describe("charmcraft.yaml: what lands in the prime dir", () => {
     );
   };
 
-  it("ships the bundles and the node binary once, at the charm root, never a second copy under charm-root/", async () => {
+  it("ships the bundles once at the charm root, and node at bin/node where the npm plugin puts it", async () => {
     const yaml = await import("yaml");
     const project = yaml.parse(
       readFileSync(join(import.meta.dirname, "../../../charmcraft.yaml"), "utf8"),
@@ -223,16 +223,19 @@ describe("charmcraft.yaml: what lands in the prime dir", () => {
     };
     const { integrator, "charm-root": root } = project.parts;
     expect(integrator).toMatchObject({ plugin: "npm", "npm-include-node": true, "npm-node-version": "20" });
-    // The npm part stages only the build output folder; that folder must not be primed as well.
-    expect(primed(integrator!.stage ?? ["*"], integrator!.prime)).toEqual([]);
-    const rootFiles = [
-      "dispatch",
-      "charm.mjs",
-      "workload.mjs",
-      "chunks/a.mjs",
-      "node/bin/node",
-      "node/include/x.h",
+    // What the npm plugin installs: the runtime, npm and headers, our package, and our build output folder.
+    const installed = [
+      "bin/node",
+      "bin/npm",
+      "include/node/node.h",
+      "lib/node_modules/kafka-connect-charm-kit/package.json",
+      "charm-root/charm.mjs",
     ];
-    expect(primed(rootFiles, root!.prime)).toEqual(rootFiles.slice(0, 5));
+    const staged = primed(installed, integrator!.stage);
+    expect(staged).toEqual(["bin/node", "charm-root/charm.mjs"]);
+    // Only the runtime is primed from it; the build output is not shipped a second time.
+    expect(primed(staged, integrator!.prime)).toEqual(["bin/node"]);
+    const rootFiles = ["dispatch", "charm.mjs", "workload.mjs", "chunks/a.mjs", "metadata.yaml"];
+    expect(primed(rootFiles, root!.prime)).toEqual(rootFiles.slice(0, 4));
   });
 });
