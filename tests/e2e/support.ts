@@ -360,3 +360,43 @@ export function credentialUsers(world: World, worker: number): string[] {
     return [];
   }
 }
+
+export interface StatusChange {
+  /** Epoch ms when the sampler saw it. */
+  at: number;
+  unit: string;
+  current: string;
+  message: string;
+}
+
+export interface StatusWatch {
+  /** Every change of a unit's workload status, in the order seen (the first sample included). */
+  readonly changes: readonly StatusChange[];
+  stop(): void;
+}
+
+/**
+ * `juju status --watch` for one application: samples `model.status()` every `everyMs` and keeps each change.
+ * A hook is a process that takes far longer than a sample, so a status a hook committed is not missed even
+ * when the next hook replaces it soon after. Always `stop()` it.
+ */
+export function watchStatus(model: Model, app: string, everyMs = 10): StatusWatch {
+  const changes: StatusChange[] = [];
+  const last = new Map<string, string>();
+  const sample = () => {
+    const status = model.status();
+    for (const unit of unitsOf(model, app, status)) {
+      const s = unitStatus(model, unit, status);
+      const key = `${s.current}\n${s.message}`;
+      if (last.get(unit) === key) continue;
+      last.set(unit, key);
+      changes.push({ at: Date.now(), unit, ...s });
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    changes,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,73 @@
+import { existsSync, readdirSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  credentialUsers,
+  declare,
+  INTEGRATOR,
+  mirror,
+  ours,
+  startWorld,
+  unitStatus,
+  type World,
+  waitAllRunning,
+} from "./support.js";
+
+/**
+ * MirrorMaker-style: `plugin-mode: not-required`, no resource attached, mirror connectors (built into every
+ * worker). One world, one story: blocked until related, then the provider installs nothing, loads the user,
+ * and the connectors run.
+ */
+
+const WORKERS = 2;
+
+let world: World;
+let unit: string;
+let relation: number;
+
+beforeAll(async () => {
+  world = await startWorld({ providerUnits: WORKERS });
+  [unit] = (await world.deployIntegrator(INTEGRATOR, {
+    mode: "not-required",
+    connectors: declare({ east: mirror("east"), south: mirror("south") }),
+  })) as [string];
+}, 120_000);
+
+afterAll(async () => {
+  await world?.close();
+}, 60_000);
+
+const names = () => ["east", "south"].map((d) => ours(world, INTEGRATOR, relation, d));
+const relationEntries = (i: number) => {
+  const root = world.kc.cluster.workerFiles(i).pluginPath;
+  return existsSync(root) ? readdirSync(root).filter((d) => d.startsWith("relation-")) : [];
+};
+
+describe("MirrorMaker-style integrator: plugin-mode not-required, no resource", () => {
+  it("without a resource it is not blocked on one, only on the missing relation", () => {
+    expect(unitStatus(world.model, unit)).toEqual({
+      current: "blocked",
+      message: `no Kafka Connect relation: juju integrate ${INTEGRATOR} <kafka-connect app>`,
+    });
+  });
+
+  it("integrate: NOT-REQUIRED published, the provider installs nothing, the mirror connectors run", async () => {
+    relation = await world.model.integrate(`${INTEGRATOR}:connect-client`, `${world.kc.app}:connect-client`);
+    await waitAllRunning(world, INTEGRATOR, names(), 40_000);
+
+    expect(unitStatus(world.model, unit)).toEqual({
+      current: "active",
+      message: "2/2 connectors running (2/2 tasks)",
+    });
+    const data = world.model.juju.state.relations[String(relation)]!.appData;
+    expect(data[INTEGRATOR]!["plugin-url"]).toBe("NOT-REQUIRED");
+    for (let i = 0; i < WORKERS; i++) {
+      expect(relationEntries(i)).toEqual([]);
+      expect(credentialUsers(world, i)).toContain(`relation-${relation}`);
+    }
+    expect(world.kc.cluster.connector(names()[0]!)?.config["connector.class"]).toBe(
+      "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+    );
+    world.secrets();
+    expect(world.leaks()).toEqual([]);
+  }, 60_000);
+});
