@@ -37,6 +37,14 @@ export interface KafkaConnectClusterOptions {
   auth?: string | { users: Record<string, string> };
   /** Plugin path the workers scan at start (default: a new temp dir, removed on close). */
   pluginPath?: string;
+  /**
+   * Give each worker its own plugin path and its own credentials file, as each real worker machine has its own
+   * `plugin.path` and JAAS properties file: temp dirs the cluster owns (see `workerFiles`). A worker scans its
+   * path and reads its file when it (re)starts. Basic auth is on and every file starts empty, as on a fresh
+   * install (an empty file admits everyone). Not with `pluginPath` or `auth`. Default false: one shared path
+   * and file.
+   */
+  perWorkerFiles?: boolean;
   timing?: Partial<Timing>;
   /** `topic.tracking.enable` (default true). */
   topicTracking?: boolean;
@@ -49,6 +57,12 @@ export interface KafkaConnectClusterOptions {
    * sets a cap so a long session does not grow without bound.
    */
   recordLimit?: number;
+}
+
+/** The files one worker reads when it starts. */
+export interface WorkerFiles {
+  pluginPath: string;
+  credentialsFile: string;
 }
 
 /** What `rebalance()` opens. */
@@ -91,20 +105,34 @@ export interface KafkaConnectCluster {
   readonly version: string;
   /** Every request served, forwarded hops included (the last `recordLimit` if set). Never a password. */
   readonly requests: readonly RequestRecord[];
+  /** The plugin path the workers scan at start; with `perWorkerFiles`, worker 0's (see `workerFiles`). */
   readonly pluginPath: string;
-  /** The credentials file the workers read at start, when basic auth is on. */
+  /**
+   * The credentials file the workers read at start, when basic auth is on; with `perWorkerFiles`, worker 0's.
+   */
   readonly credentialsFile: string | undefined;
   /** Index of the leader, or null while no leader is known (it left; a rebalance is electing one). */
   readonly leader: number | null;
-  /** Extracts a plugin tarball into the plugin path; workers see it after they restart. Returns its dir. */
-  installPlugin(tarball: Buffer | string): Promise<string>;
+  /**
+   * Extracts a plugin tarball into the plugin path; workers see it after they restart. Returns its dir. With
+   * `perWorkerFiles`, into worker `opts.worker`'s path only, or every worker's (returning worker 0's dir).
+   */
+  installPlugin(tarball: Buffer | string, opts?: { worker?: number }): Promise<string>;
+  /**
+   * Worker i's plugin path and credentials file (with `perWorkerFiles` its own, otherwise the shared ones).
+   * Throws for an unknown worker, or when basic auth is off (no credentials file).
+   */
+  workerFiles(i: number): WorkerFiles;
   stopWorker(i: number): Promise<void>;
   startWorker(i: number): Promise<void>;
   restartWorker(i: number): Promise<void>;
   /** Restarts every running worker in turn, waiting for each rebalance. */
   rollingRestart(): Promise<void>;
-  /** Rewrites the credentials file; each worker reads it only when it (re)starts. */
-  setCredentials(users: Record<string, string>): Promise<void>;
+  /**
+   * Rewrites the credentials file; each worker reads it only when it (re)starts. With `perWorkerFiles`, worker
+   * `opts.worker`'s file only, or every worker's.
+   */
+  setCredentials(users: Record<string, string>, opts?: { worker?: number }): Promise<void>;
   failTask(connector: string, task: number, trace: string): void;
   failConnector(connector: string, trace: string): void;
   /**

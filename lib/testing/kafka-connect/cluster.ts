@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -6,8 +6,10 @@ import {
   type KafkaConnectCluster,
   type KafkaConnectClusterOptions,
   type RebalanceOptions,
+  type WorkerFiles,
 } from "./api.js";
-import { type Credentials, formatCredentials, parseProperties } from "./auth.js";
+import { formatCredentials } from "./auth.js";
+import { readCredentialsFile } from "./credentials.js";
 import { ConnectEngine } from "./engine.js";
 import type { FaultSpec } from "./faults.js";
 import { Gateway } from "./gateway.js";
@@ -25,13 +27,14 @@ export type {
   KafkaConnectClusterOptions,
   RebalanceOptions,
   Timing,
+  WorkerFiles,
 } from "./api.js";
 export { DEFAULT_TIMING } from "./api.js";
 
 /**
  * N workers in one process sharing one config/status store, each an express app on its own port: the engine
  * (state machine, no I/O), the gateway (records, latency, faults, forwarding) in front of the REST routes, and
- * here the I/O around them: servers, the credentials file, the plugin path, temp dirs.
+ * here the I/O around them: servers, the credentials files, the plugin paths, temp dirs.
  */
 class Cluster implements KafkaConnectCluster {
   readonly endpoints: string[] = [];
@@ -44,6 +47,8 @@ class Cluster implements KafkaConnectCluster {
     private readonly ownedDirs: string[],
     private readonly tls: TestTls | undefined,
     recordLimit: number,
+    /** Each worker's own files (perWorkerFiles), or undefined: every worker reads the shared ones. */
+    private readonly perWorker: readonly WorkerFiles[] | undefined,
   ) {
     this.gateway = new Gateway(engine, recordLimit);
   }
@@ -56,22 +61,33 @@ class Cluster implements KafkaConnectCluster {
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0) && limit !== Number.POSITIVE_INFINITY)
       throw new RangeError(`recordLimit must be a positive integer, got ${limit}`);
     parseVersion(opts.version ?? "3.9"); // fail before creating anything
-    const owned: string[] = [];
-    const pluginPath = opts.pluginPath ?? (await mkdtemp(join(tmpdir(), "kc-emulator-plugins-")));
-    if (!opts.pluginPath) owned.push(pluginPath);
+    if (opts.perWorkerFiles && (opts.pluginPath !== undefined || opts.auth !== undefined))
+      throw new TypeError(
+        "perWorkerFiles makes each worker's plugin path and credentials file: no pluginPath or auth",
+      );
     const tls = opts.tls ? await (await import("./tls.js")).generateTestTls() : undefined;
+    // The temp dirs last: nothing between here and the cluster (which removes them on close) can fail.
+    const owned: string[] = [];
+    const perWorker = opts.perWorkerFiles ? await makeWorkerFiles(count, owned) : undefined;
+    const pluginPath =
+      perWorker?.[0]?.pluginPath ??
+      opts.pluginPath ??
+      (await mkdtemp(join(tmpdir(), "kc-emulator-plugins-")));
+    if (!perWorker && !opts.pluginPath) owned.push(pluginPath);
     const engine = new ConnectEngine({
       version: opts.version ?? "3.9",
       timing: { ...DEFAULT_TIMING, ...opts.timing },
       topicTracking: opts.topicTracking ?? true,
       topicTrackingReset: opts.topicTrackingReset ?? true,
     });
-    const cluster = new Cluster(engine, pluginPath, owned, tls, limit ?? Number.POSITIVE_INFINITY);
+    const cluster = new Cluster(engine, pluginPath, owned, tls, limit ?? Number.POSITIVE_INFINITY, perWorker);
     try {
-      if (typeof opts.auth === "string") cluster.credentialsFile = opts.auth;
+      if (perWorker) cluster.credentialsFile = perWorker[0]!.credentialsFile;
+      else if (typeof opts.auth === "string") cluster.credentialsFile = opts.auth;
       else if (opts.auth) await cluster.setCredentials(opts.auth.users);
       for (let i = 0; i < count; i++) {
-        const worker = newWorker(i, opts.basePort === undefined ? 0 : opts.basePort + i);
+        const files = perWorker?.[i] ?? { pluginPath, credentialsFile: cluster.credentialsFile };
+        const worker = newWorker(i, opts.basePort === undefined ? 0 : opts.basePort + i, files);
         engine.workers.push(worker);
         await cluster.boot(worker);
         cluster.endpoints.push(`${tls ? "https" : "http"}://127.0.0.1:${worker.port}`);
@@ -101,12 +117,17 @@ class Cluster implements KafkaConnectCluster {
 
   // ---- workers ---------------------------------------------------------------------------------------
 
-  /** Starts a worker's JVM, as it were: scans plugins, reads credentials, fresh loggers, listens. */
+  /** Starts a worker's JVM, as it were: scans its plugins, reads its credentials, fresh loggers, listens. */
   private async boot(w: WorkerRuntime): Promise<void> {
-    const scanned = await scanPluginPath(this.pluginPath);
+    if (!this.perWorker) {
+      // The shared files: setCredentials may have made the file since the worker last started.
+      w.pluginPath = this.pluginPath;
+      w.credentialsFile = this.credentialsFile;
+    }
+    const scanned = await scanPluginPath(w.pluginPath);
     w.plugins = [...builtInPlugins(this.engine.version), ...scanned.plugins];
     w.pluginProblems = scanned.problems;
-    w.credentials = await this.readCredentials();
+    w.credentials = w.credentialsFile === undefined ? null : await readCredentialsFile(w.credentialsFile);
     w.loggers = freshLoggers();
     w.generation++;
     await listenWorker(w, this.tls, (incoming) => this.gateway.serve(w.index, incoming));
@@ -116,15 +137,6 @@ class Cluster implements KafkaConnectCluster {
       return;
     }
     w.running = true;
-  }
-
-  private async readCredentials(): Promise<Credentials | "unreadable" | null> {
-    if (this.credentialsFile === undefined) return null;
-    try {
-      return parseProperties(await readFile(this.credentialsFile, "latin1"));
-    } catch {
-      return "unreadable";
-    }
   }
 
   async stopWorker(i: number): Promise<void> {
@@ -157,17 +169,40 @@ class Cluster implements KafkaConnectCluster {
     }
   }
 
-  async installPlugin(tarball: Buffer | string): Promise<string> {
-    return extractPluginTarball(this.pluginPath, tarball);
+  /** The workers a per-worker operation targets: `worker`, or every one. */
+  private targets(worker: number | undefined): WorkerRuntime[] {
+    return worker === undefined ? this.engine.workers : [this.engine.worker(worker)];
   }
 
-  async setCredentials(users: Record<string, string>): Promise<void> {
+  async installPlugin(tarball: Buffer | string, opts: { worker?: number } = {}): Promise<string> {
+    const targets = this.targets(opts.worker);
+    if (!this.perWorker) return extractPluginTarball(this.pluginPath, tarball);
+    const dirs: string[] = [];
+    for (const w of targets) dirs.push(await extractPluginTarball(w.pluginPath, tarball));
+    return dirs[0]!;
+  }
+
+  workerFiles(i: number): WorkerFiles {
+    const w = this.engine.worker(i);
+    const pluginPath = this.perWorker ? w.pluginPath : this.pluginPath;
+    const credentialsFile = this.perWorker ? w.credentialsFile : this.credentialsFile;
+    if (credentialsFile === undefined)
+      throw new Error("basic auth is off: the workers have no credentials file");
+    return { pluginPath, credentialsFile };
+  }
+
+  async setCredentials(users: Record<string, string>, opts: { worker?: number } = {}): Promise<void> {
+    const targets = this.targets(opts.worker);
+    if (this.perWorker) {
+      for (const w of targets) await writeCredentials(w.credentialsFile!, users);
+      return;
+    }
     if (this.credentialsFile === undefined) {
       const dir = await mkdtemp(join(tmpdir(), "kc-emulator-auth-"));
       this.ownedDirs.push(dir);
       this.credentialsFile = join(dir, "connect.password");
     }
-    await writeFile(this.credentialsFile, formatCredentials(users), { encoding: "latin1", mode: 0o600 });
+    await writeCredentials(this.credentialsFile, users);
   }
 
   // ---- the engine's controls -------------------------------------------------------------------------
@@ -228,6 +263,33 @@ class Cluster implements KafkaConnectCluster {
     await Promise.all(workers.flatMap((w) => [...w.inFlight]));
     this.engine.release();
     await Promise.all(this.ownedDirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+}
+
+const writeCredentials = (file: string, users: Record<string, string>) =>
+  writeFile(file, formatCredentials(users), { encoding: "latin1", mode: 0o600 });
+
+/**
+ * One directory per worker, as each worker machine has its own: `worker-<i>/plugins/` and an empty
+ * `worker-<i>/connect.password` (mode 0600), under a temp dir added to `owned`.
+ */
+async function makeWorkerFiles(count: number, owned: string[]): Promise<WorkerFiles[]> {
+  const root = await mkdtemp(join(tmpdir(), "kc-emulator-workers-"));
+  try {
+    const files: WorkerFiles[] = [];
+    for (let i = 0; i < count; i++) {
+      const dir = join(root, `worker-${i}`);
+      const pluginPath = join(dir, "plugins");
+      await mkdir(pluginPath, { recursive: true });
+      const credentialsFile = join(dir, "connect.password");
+      await writeCredentials(credentialsFile, {});
+      files.push({ pluginPath, credentialsFile });
+    }
+    owned.push(root);
+    return files;
+  } catch (e) {
+    await rm(root, { recursive: true, force: true });
+    throw e;
   }
 }
 

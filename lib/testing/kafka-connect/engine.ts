@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { RebalanceOptions, Timing } from "./api.js";
 import { ConnectorLifecycle } from "./lifecycle.js";
+import type { PluginDescriptor } from "./plugins.js";
 import { Scheduler } from "./scheduler.js";
 import { formatVersion, type KafkaVersion, parseVersion } from "./versions.js";
 import type { WorkerRuntime } from "./worker.js";
@@ -50,6 +51,10 @@ export class ConnectEngine extends ConnectorLifecycle {
   }
 
   workerId = (i: number): string => `127.0.0.1:${this.workers[i]?.port ?? 0}`;
+
+  workerPlugins(i: number): readonly PluginDescriptor[] {
+    return this.workers[i]?.plugins ?? [];
+  }
 
   runningWorkers(): number[] {
     return this.workers.filter((w) => w.running).map((w) => w.index);

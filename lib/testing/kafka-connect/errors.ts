@@ -109,4 +109,5 @@ export function javaMapToString(map: Record<string, string>): string {
 export const JAVA_CLASS = {
   badRequest: "org.apache.kafka.connect.runtime.rest.errors.BadRequestException",
   connect: "org.apache.kafka.connect.errors.ConnectException",
+  config: "org.apache.kafka.common.config.ConfigException",
 } as const;

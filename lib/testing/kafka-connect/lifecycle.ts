@@ -1,6 +1,7 @@
 import type { ConnectorSnapshot, Timing } from "./api.js";
 import { tasksMax } from "./config.js";
-import type { PluginDescriptor } from "./plugins.js";
+import { JAVA_CLASS, RestError } from "./errors.js";
+import { isConnector, type PluginDescriptor, resolveConnector } from "./plugins.js";
 import type { Scheduler } from "./scheduler.js";
 import {
   type ConnectorOffset,
@@ -36,6 +37,8 @@ export abstract class ConnectorLifecycle {
   abstract runningWorkers(): number[];
   /** `worker_id` of worker i, as statuses report it. */
   abstract readonly workerId: (i: number) => string;
+  /** The plugins worker i loaded when it last started. */
+  abstract workerPlugins(i: number): readonly PluginDescriptor[];
 
   private current(rec: ConnectorRecord): boolean {
     return this.connectors.get(rec.name) === rec;
@@ -55,6 +58,11 @@ export abstract class ConnectorLifecycle {
     const token = ++u.token;
     this.scheduler.later(ms, () => {
       if (!this.current(rec) || u.token !== token || u.owner === undefined) return;
+      const failure = connectorStartFailure(rec, this.workerPlugins(u.owner));
+      if (failure !== undefined) {
+        u.status = { state: "FAILED", worker: u.owner, trace: failure };
+        return;
+      }
       const state = this.steady(rec);
       u.status = { state, worker: u.owner };
       if (state === "RUNNING") this.ensureTasks(rec);
@@ -70,6 +78,11 @@ export abstract class ConnectorLifecycle {
         rec.tasks.delete(id);
         return;
       }
+      const failure = taskStartFailure(rec, id, this.workerPlugins(u.owner));
+      if (failure !== undefined) {
+        u.status = { state: "FAILED", worker: u.owner, trace: failure };
+        return;
+      }
       u.status = { state: rec.target === "PAUSED" ? "PAUSED" : "RUNNING", worker: u.owner };
       if (u.status.state === "RUNNING") this.trackTopics(rec);
     });
@@ -78,7 +91,7 @@ export abstract class ConnectorLifecycle {
   /** A running connector generates its task configs: min(tasks.max, the plugin's limit), spread over workers. */
   private ensureTasks(rec: ConnectorRecord): void {
     const want = Math.min(tasksMax(rec.config), rec.plugin.maxTasks ?? Number.POSITIVE_INFINITY);
-    const taskClass = `${rec.plugin.class.replace(/Connector$/, "")}Task`;
+    const taskClass = taskClassOf(rec.plugin);
     if (rec.taskConfigs.length !== want) rec.tasks = new Map();
     rec.taskConfigs = Array.from({ length: want }, () => ({ ...rec.config, "task.class": taskClass }));
     const load = this.loads();
@@ -324,4 +337,56 @@ export abstract class ConnectorLifecycle {
       }
     }
   }
+}
+
+/** The task class an emulated connector generates: `FooSinkConnector` runs `FooSinkTask`s. */
+const taskClassOf = (plugin: PluginDescriptor): string => `${plugin.class.replace(/Connector$/, "")}Task`;
+
+/** A stack trace as a status carries it (Throwable#printStackTrace); the frames name Kafka's methods. */
+const javaTrace = (cls: string, message: string, frames: readonly string[]): string =>
+  `${cls}: ${message}\n${frames.map((f) => `\tat ${f}\n`).join("")}`;
+
+/**
+ * Worker#startConnector on a worker that lacks the class (its plugin path did not hold it when it started):
+ * Plugins#newConnector throws the ConnectException a config write would get there, and the status listener
+ * reports the connector FAILED with it. Kafka does not retry; a restart or a rebalance that moves it does.
+ */
+function connectorStartFailure(
+  rec: { config: Record<string, string> },
+  plugins: readonly PluginDescriptor[],
+): string | undefined {
+  try {
+    resolveConnector(plugins, rec.config["connector.class"] ?? "");
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof RestError)) throw e;
+    return javaTrace(JAVA_CLASS.connect, e.message, [
+      "org.apache.kafka.connect.runtime.isolation.Plugins.connectorClass(Plugins.java)",
+      "org.apache.kafka.connect.runtime.isolation.Plugins.newConnector(Plugins.java)",
+      "org.apache.kafka.connect.runtime.Worker.startConnector(Worker.java)",
+    ]);
+  }
+}
+
+/**
+ * Worker#startTask on a worker that lacks the plugin: DelegatingClassLoader#connectorLoader falls back to
+ * itself, so the failure comes from TaskConfig, whose `task.class` (a CLASS key) cannot be loaded: a
+ * ConfigException, and the task is reported FAILED.
+ */
+function taskStartFailure(
+  rec: { plugin: PluginDescriptor; taskConfigs: Record<string, string>[] },
+  id: number,
+  plugins: readonly PluginDescriptor[],
+): string | undefined {
+  if (plugins.some((p) => isConnector(p) && p.class === rec.plugin.class)) return undefined;
+  const taskClass = rec.taskConfigs[id]?.["task.class"] ?? taskClassOf(rec.plugin);
+  return javaTrace(
+    JAVA_CLASS.config,
+    `Invalid value ${taskClass} for configuration task.class: Class ${taskClass} could not be found.`,
+    [
+      "org.apache.kafka.common.config.ConfigDef.parseType(ConfigDef.java)",
+      "org.apache.kafka.connect.runtime.TaskConfig.<init>(TaskConfig.java)",
+      "org.apache.kafka.connect.runtime.Worker.startTask(Worker.java)",
+    ],
+  );
 }

@@ -1,4 +1,5 @@
-import { authenticate } from "./auth.js";
+import { authenticate, parseBasicAuth } from "./auth.js";
+import { retryCredentials } from "./credentials.js";
 import type { ConnectEngine } from "./engine.js";
 import { errorBody, HTTP_404, HTTP_405, HTTP_415, UNAUTHORIZED } from "./errors.js";
 import {
@@ -176,6 +177,8 @@ export async function handleRequest(
     return { status: 415, body: errorBody(415, HTTP_415) };
 
   if (!route.internal) {
+    // A malformed header fails before any login, so it does not make the worker read its file either.
+    if (parseBasicAuth(req.headers.authorization).malformed === undefined) await retryCredentials(w);
     const auth = authenticate(w.credentials, req.headers.authorization);
     if (auth === "refused")
       return { status: 401, text: UNAUTHORIZED, headers: { "content-type": "text/plain" } };

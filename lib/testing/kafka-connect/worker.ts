@@ -31,7 +31,14 @@ export interface WorkerRuntime {
   starting: boolean;
   plugins: PluginDescriptor[];
   pluginProblems: string[];
-  /** null: no basic auth; "unreadable": the file could not be read (every request is refused). */
+  /** The plugin path this worker scans when it starts (the cluster's, or its own with perWorkerFiles). */
+  pluginPath: string;
+  /** The credentials file this worker reads (undefined: basic auth off). */
+  credentialsFile: string | undefined;
+  /**
+   * null: no basic auth; "unreadable": the file could not be read, so every request is refused and each one
+   * tries to read it again (see credentials.ts).
+   */
   credentials: Credentials | "unreadable" | null;
   loggers: Map<string, LoggerEntry>;
   server?: http.Server | https.Server;
@@ -42,7 +49,11 @@ export interface WorkerRuntime {
   inFlight: Set<Promise<unknown>>;
 }
 
-export function newWorker(index: number, port: number): WorkerRuntime {
+export function newWorker(
+  index: number,
+  port: number,
+  files: { pluginPath: string; credentialsFile: string | undefined },
+): WorkerRuntime {
   return {
     index,
     port,
@@ -50,6 +61,8 @@ export function newWorker(index: number, port: number): WorkerRuntime {
     starting: false,
     plugins: [],
     pluginProblems: [],
+    pluginPath: files.pluginPath,
+    credentialsFile: files.credentialsFile,
     credentials: null,
     loggers: new Map(),
     sockets: new Set(),

@@ -108,6 +108,8 @@ describe("installing plugins", () => {
     const viaA = await call(a, "PUT", "/connectors/foo/config", { body: fooConfig });
     expect(viaA.status).toBe(201);
     expect((viaA.json as { type: string }).type).toBe("sink");
+    // A task placed on worker 1 fails there until it has the plugin too (per-worker-files.test.ts shows it).
+    await c.restartWorker(1);
     // tasks = min(tasks.max, the plugin's maxTasks)
     await until(a, "foo", "RUNNING", 2);
   });
