@@ -255,7 +255,10 @@ export function projectState(model: JujuEmulator, input: State, unitName: string
         revisions,
         ...(record.label !== undefined ? { label: record.label } : {}),
         ...meta,
-        grants: record.grants.map((g) => ({ ...g })),
+        // A State's grants are relation-scoped; a user secret's model-wide grants have no State form.
+        grants: record.grants.flatMap((g) =>
+          g.relationId === undefined ? [] : [{ relationId: g.relationId, to: g.to }],
+        ),
       });
     } else if (consumer) {
       const source = input.secrets?.find((s) => s.id === record.id)?.from;

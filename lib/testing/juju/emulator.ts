@@ -15,6 +15,7 @@ import {
 } from "./model.js";
 import { type FollowUpEvent, HookSession, type RunningAction } from "./session.js";
 import { TOOLS } from "./tools/index.js";
+import { secretOwnedBy } from "./tools/secrets.js";
 
 /** A State or event that cannot happen in a real model (Scenario calls it an inconsistent scenario). */
 export class InconsistentScenarioError extends Error {
@@ -224,8 +225,7 @@ export class JujuEmulator {
         const id = parseSecretUri(event.secretId).id;
         const secret = this.state.secrets[id];
         if (!secret) throw new InconsistentScenarioError(`no secret "${event.secretId}" in the model`);
-        const owner =
-          secret.owner.kind === "application" ? secret.owner.app === u.app : secret.owner.unit === unit;
+        const owner = secretOwnedBy(secret, u.app, unit);
         if (event.kind === "secret-changed" && owner) {
           throw new InconsistentScenarioError(
             `secret-changed goes to consumers only, but "${unit}" owns ${event.secretId} (owners get secret-rotate, secret-expired and secret-remove)`,

@@ -58,10 +58,15 @@ export interface RelationRecord {
   broken?: string[];
 }
 
-export type SecretOwner = { kind: "application"; app: string } | { kind: "unit"; unit: string };
+/** `model`: a user secret (`juju add-secret`): no unit owns it, so no hook may change or remove it. */
+export type SecretOwner =
+  | { kind: "application"; app: string }
+  | { kind: "unit"; unit: string }
+  | { kind: "model" };
 
 export interface SecretGrant {
-  relationId: number;
+  /** The relation the grant is scoped to; absent for `juju grant-secret` (a user secret, model-wide). */
+  relationId?: number;
   /** An application name, or a unit name for a unit-scoped grant. */
   to: string;
 }

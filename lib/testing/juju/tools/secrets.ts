@@ -102,7 +102,13 @@ function readContent(
 }
 
 function owns(s: HookSession, secret: SecretRecord): boolean {
-  return secret.owner.kind === "application" ? secret.owner.app === s.app : secret.owner.unit === s.unit;
+  return secretOwnedBy(secret, s.app, s.unit);
+}
+
+/** Whether `unit` (of `app`) owns the secret; a user secret (owner "model") is owned by no unit. */
+export function secretOwnedBy(secret: SecretRecord, app: string, unit: string): boolean {
+  if (secret.owner.kind === "model") return false;
+  return secret.owner.kind === "application" ? secret.owner.app === app : secret.owner.unit === unit;
 }
 
 function ownerLabelled(s: HookSession, label: string): SecretRecord | undefined {
@@ -215,10 +221,15 @@ export function secretGet(s: HookSession, call: ToolCall) {
   return s.emit(p, { ...content }, "yaml", ["yaml", "json"]);
 }
 
-/** A consumer can read a secret granted to its app or to itself over a relation that still exists. */
+/**
+ * A consumer can read a secret granted to its app or to itself over a relation that still exists, or a user
+ * secret granted to its app with `juju grant-secret` (no relation).
+ */
 function granted(s: HookSession, secret: SecretRecord): boolean {
   return secret.grants.some(
-    (g) => (g.to === s.app || g.to === s.unit) && s.draft.relations[String(g.relationId)] !== undefined,
+    (g) =>
+      (g.to === s.app || g.to === s.unit) &&
+      (g.relationId === undefined || s.draft.relations[String(g.relationId)] !== undefined),
   );
 }
 
