@@ -123,6 +123,8 @@ export interface KafkaConnectCluster {
    * Throws for an unknown worker, or when basic auth is off (no credentials file).
    */
   workerFiles(i: number): WorkerFiles;
+  /** Whether worker i is up (started, and not stopped since). */
+  workerRunning(i: number): boolean;
   stopWorker(i: number): Promise<void>;
   startWorker(i: number): Promise<void>;
   restartWorker(i: number): Promise<void>;

@@ -139,6 +139,10 @@ class Cluster implements KafkaConnectCluster {
     w.running = true;
   }
 
+  workerRunning(i: number): boolean {
+    return this.engine.worker(i).running;
+  }
+
   async stopWorker(i: number): Promise<void> {
     const w = this.engine.worker(i);
     if (!w.running) return;

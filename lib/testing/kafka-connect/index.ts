@@ -29,6 +29,7 @@ export {
   type RebalanceOptions as KafkaConnectRebalanceOptions,
   startKafkaConnectCluster,
   type Timing as KafkaConnectTiming,
+  type WorkerFiles as KafkaConnectWorkerFiles,
 } from "./cluster.js";
 export {
   type ConfigInfos,
@@ -39,6 +40,12 @@ export {
   validateConnectorConfig,
   WORKER_GROUP_ID as KAFKA_CONNECT_WORKER_GROUP_ID,
 } from "./config.js";
+export {
+  startWorkerControl,
+  type WorkerControl as KafkaConnectWorkerControl,
+  type WorkerControlInfo as KafkaConnectWorkerControlInfo,
+  type WorkerControlOptions as KafkaConnectWorkerControlOptions,
+} from "./control.js";
 export {
   errorBody as kafkaConnectErrorBody,
   HTTP_404 as JERSEY_404,
