@@ -2,11 +2,13 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CharmMeta } from "../../../lib/juju/index.js";
+import { KafkaConnectClient } from "../../../lib/kafka-connect/index.js";
 import {
   buildPluginTarball,
   Context,
   loadCharmMeta,
   parseJavaProperties,
+  startKafkaConnectCluster,
 } from "../../../lib/testing/index.js";
 import { kafkaConnectCharm } from "../../../lib/testing/reference-provider/src/charm.js";
 import { integratorCharm, integratorMeta, lastConnection } from "../../connect-client/support/charms.js";
@@ -170,6 +172,35 @@ describe("the reference provider charm, in-process", () => {
       expect([...u.keys()].sort()).toEqual(["admin", "relation-10"]);
     }
     expect(Object.keys(model.juju.state.secrets).length).toBe(secretsBefore - 1);
+  });
+
+  it("delete-connectors-on-departure: the leader deletes exactly the departing relation's connectors", async () => {
+    const cluster = await startKafkaConnectCluster({ workers: 3 });
+    try {
+      await control.close();
+      control = await startFakeControl(3, cluster.endpoints);
+      await setup({ config: { "delete-connectors-on-departure": true } });
+      const id = await integrate();
+      // The workers load the charm's users, as a restart through the real worker control would.
+      await cluster.setCredentials(Object.fromEntries(await users(0)));
+      await cluster.rollingRestart();
+      const admin = new KafkaConnectClient({
+        endpoints: cluster.endpoints,
+        auth: { username: "admin", password: (await users(0)).get("admin")! },
+      });
+      const hex = "0123456789abcdef0123456789abcdef";
+      const names = [`jdbc_integrator_r${id}_${hex}`, `jdbc_integrator_r${id}0_${hex}`, "hand-made"];
+      for (const name of names)
+        await admin.createConnector(name, {
+          "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+          "source.cluster.alias": "src",
+        });
+      await model.removeRelation(id, "integrator", KC);
+      expect((await admin.listConnectors()).sort()).toEqual(["hand-made", `jdbc_integrator_r${id}0_${hex}`]);
+      await admin.close();
+    } finally {
+      await cluster.close();
+    }
   });
 
   it("rotate-password: a new password in every worker's file, then in the integrator's secret", async () => {

@@ -27,7 +27,7 @@ export interface FakeControl {
   close(): Promise<void>;
 }
 
-export async function startFakeControl(count: number): Promise<FakeControl> {
+export async function startFakeControl(count: number, endpoints?: readonly string[]): Promise<FakeControl> {
   const dir = await mkdtemp(join(tmpdir(), "kc-fake-control-"));
   const workers: FakeWorker[] = Array.from({ length: count }, (_, index) => ({
     index,
@@ -48,7 +48,7 @@ export async function startFakeControl(count: number): Promise<FakeControl> {
       res.end(
         JSON.stringify({
           index: w.index,
-          endpoint: `http://127.0.0.1:${18083 + w.index}`,
+          endpoint: endpoints?.[w.index] ?? `http://127.0.0.1:${18083 + w.index}`,
           running: w.running,
           pluginPath: w.pluginPath,
           credentialsFile: w.credentialsFile,
