@@ -12,3 +12,4 @@ export * from "./model/index.js";
 export * from "./scenario.js";
 export { secretId } from "./secret-id.js";
 export * from "./state.js";
+export * from "./reference-provider/index.js";
