@@ -28,7 +28,7 @@ export interface KafkaConnectDeployTarget {
 }
 
 /** The emulator's worker-control server (KCP_WORKER_CONTROL): `<url>/workers/<i>`. */
-export interface KafkaConnectWorkerControl {
+export interface DeployedWorkerControl {
   readonly url: string;
   close(): Promise<void>;
 }
@@ -46,7 +46,7 @@ export interface DeployKafkaConnectOptions {
 export interface KafkaConnectDeployment {
   readonly app: string;
   readonly cluster: KafkaConnectCluster;
-  readonly control: KafkaConnectWorkerControl;
+  readonly control: DeployedWorkerControl;
   /** A REST client as the charm's `admin` user (password read from worker 0's credentials file, never logged). */
   adminClient(): KafkaConnectClient;
   close(): Promise<void>;
@@ -84,7 +84,7 @@ function rmSyncQuiet(dir: string): void {
   }
 }
 
-type StartWorkerControl = (cluster: KafkaConnectCluster) => Promise<KafkaConnectWorkerControl>;
+type StartWorkerControl = (cluster: KafkaConnectCluster) => Promise<DeployedWorkerControl>;
 
 /** The emulator's worker-control starter (lib/testing/kafka-connect). */
 async function workerControlStarter(): Promise<StartWorkerControl> {
@@ -114,7 +114,7 @@ export async function deployKafkaConnect(
     ...(opts.timing ? { timing: opts.timing } : {}),
   };
   const cluster = await startKafkaConnectCluster(clusterOpts);
-  let control: KafkaConnectWorkerControl | undefined;
+  let control: DeployedWorkerControl | undefined;
   try {
     control = await startControl(cluster);
     const url = control.url;
