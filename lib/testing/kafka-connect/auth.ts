@@ -176,7 +176,8 @@ export function admits(credentials: Credentials, presented: PresentedCredentials
 
 /**
  * JaasBasicAuthFilter on a worker holding `credentials` (null: basic auth off; "unreadable": the file could not
- * be read, so every request is refused): "admitted", "refused" (the plain-text 401), or the message of the
+ * be read, so the request is refused; credentials.ts retries the read first): "admitted", "refused" (the
+ * plain-text 401), or the message of the
  * IllegalArgumentException that Base64 decoding throws for a malformed header, which the filter does not catch
  * (Kafka's exception mapper answers it as a 500).
  */
