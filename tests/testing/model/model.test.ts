@@ -128,9 +128,26 @@ describe("Model: Juju's hook order", () => {
 });
 
 describe("Model: machines, juju-exec, config, secrets, resources, errors, close", () => {
-  it("gives each unit its own loopback address and answers juju-exec from outside any hook", async () => {
-    model = await Model.create();
+  it("gives each unit its own loopback address, shows juju status's shape, and answers juju-exec from outside any hook", async () => {
+    model = await Model.create({ name: "shape" });
     await deploy(model, "a", 2);
+    const s = model.status();
+    expect(s.model).toMatchObject({ name: "shape", type: "iaas" });
+    expect(s.applications.a).toMatchObject({
+      charm: "model-probe",
+      "application-status": { current: "active", message: "hello" },
+      relations: { cluster: ["a"] },
+    });
+    expect(s.applications.a!.units["a/0"]).toMatchObject({
+      "workload-status": { current: "active", message: "hello" },
+      "juju-status": { current: "idle", message: "" },
+      leader: true,
+      "public-address": model.unit("a/0").address,
+    });
+    expect(s.applications.a!.units["a/1"]!.leader).toBeUndefined();
+    expect(s.relations).toEqual([
+      { id: 0, interface: "probe-peers", endpoints: ["a:cluster"], scope: "global" },
+    ]);
     const [a0, a1] = [model.unit("a/0").address, model.unit("a/1").address];
     expect(a0).toMatch(/^127\.(?!0\.)\d+\.\d+\.\d+$/);
     expect(a1).not.toBe(a0);
@@ -248,28 +265,6 @@ describe("Model: machines, juju-exec, config, secrets, resources, errors, close"
       current: "active",
       message: "later",
     });
-  }, 30_000);
-
-  it("status() is shaped like juju status --format=json", async () => {
-    model = await Model.create({ name: "shape" });
-    await deploy(model, "a", 2);
-    const s = model.status();
-    expect(s.model).toMatchObject({ name: "shape", type: "iaas" });
-    expect(s.applications.a).toMatchObject({
-      charm: "model-probe",
-      "application-status": { current: "active", message: "hello" },
-      relations: { cluster: ["a"] },
-    });
-    expect(s.applications.a!.units["a/0"]).toMatchObject({
-      "workload-status": { current: "active", message: "hello" },
-      "juju-status": { current: "idle", message: "" },
-      leader: true,
-      "public-address": model.unit("a/0").address,
-    });
-    expect(s.applications.a!.units["a/1"]!.leader).toBeUndefined();
-    expect(s.relations).toEqual([
-      { id: 0, interface: "probe-peers", endpoints: ["a:cluster"], scope: "global" },
-    ]);
   }, 30_000);
 
   it("close() kills what the charm left running and removes the model's dirs", async () => {
