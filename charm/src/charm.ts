@@ -55,8 +55,8 @@ export const CONNECT_ENDPOINT = "connect-client";
 export interface CharmDeps {
   readonly supervisor: Supervisor;
   readonly stateDir: string;
-  /** HEAD 127.0.0.1:<port>/api/v1/plugin (production: probePluginServer). */
-  readonly probePlugin: (port: number) => Promise<ProbeResult>;
+  /** HEAD <host>:<port>/api/v1/plugin, host being where the server listens (production: probePluginServer). */
+  readonly probePlugin: (port: number, host: string) => Promise<ProbeResult>;
   readonly now: () => number;
   /** The node binary the workload runs with (default: the one running this hook). */
   readonly node?: string;
@@ -139,25 +139,46 @@ async function ingressAddress(hook: Hook, binding: string): Promise<string | und
   }
 }
 
+/** Listen on every address when Juju cannot say which is ours. */
+export const ANY_ADDRESS = "0.0.0.0";
+
+/**
+ * The address the plugin server listens on: the binding's bind address, the one the unit publishes (an emulated
+ * model gives each unit its own loopback address, so two units can both serve on the plugin port).
+ */
+export async function bindAddress(hook: Hook, binding: string): Promise<string> {
+  try {
+    const info = await hook.tools.networkGet(binding);
+    return info["bind-addresses"][0]?.addresses[0]?.value || ANY_ADDRESS;
+  } catch (err) {
+    if (err instanceof JujuError) return ANY_ADDRESS;
+    throw err;
+  }
+}
+
 export function createCharm(deps: CharmDeps): Charm {
-  const spec = (hook: Hook): WorkloadSpec => ({
+  const spec = (hook: Hook, host: string): WorkloadSpec => ({
     charmDir: hook.context.charmDir,
     stateDir: deps.stateDir,
     node: deps.node ?? process.execPath,
+    host,
   });
 
   async function reconcile(hook: Hook, cleanupNote?: string): Promise<void> {
     const stateDir = deps.stateDir;
-    await deps.supervisor.ensure(spec(hook));
     const routine = isRoutine(hook);
-    const [leader, { raw, connectors: text }, previous, snapshot, memory] = await Promise.all([
+    const memory = await readHookState(stateDir);
+    const remembered = { ...memory };
+    // Routine hooks reuse the last answer; Juju runs config-changed when the unit's addresses change.
+    remembered.bindAddress =
+      routine && memory.bindAddress ? memory.bindAddress : await bindAddress(hook, CONNECT_ENDPOINT);
+    await deps.supervisor.ensure(spec(hook, remembered.bindAddress));
+    const [leader, { raw, connectors: text }, previous, snapshot] = await Promise.all([
       hook.isLeader(),
       configText(hook),
       readDesired(stateDir),
       readSnapshot(stateDir),
-      readHookState(stateDir),
     ]);
-    const remembered = { ...memory };
     const { options, problems } = parseOptions(
       raw,
       hook.appName,
@@ -347,7 +368,7 @@ export function createCharm(deps: CharmDeps): Charm {
     relation: Relation,
     options: CharmOptions,
     serving: PluginServing,
-    remembered: { published?: string },
+    remembered: { published?: string; bindAddress?: string },
     routine: boolean,
   ): Promise<{ published: boolean; problem?: ConfigProblem }> {
     let url: string;
@@ -364,7 +385,8 @@ export function createCharm(deps: CharmDeps): Charm {
       url = pluginUrlFor(address, options.port, serving.sha512);
       const current = await relation.localApp.get("plugin-url");
       if (current !== url) {
-        const probe = await deps.probePlugin(options.port);
+        const host = remembered.bindAddress ?? ANY_ADDRESS;
+        const probe = await deps.probePlugin(options.port, host === ANY_ADDRESS ? "127.0.0.1" : host);
         if (!servesTarball(probe, serving.sha512)) {
           delete remembered.published;
           return { published: false };
@@ -409,7 +431,8 @@ export function createCharm(deps: CharmDeps): Charm {
   return async (hook) => {
     await mkdir(deps.stateDir, { recursive: true, mode: 0o700 });
     if (hook.event.kind === "remove") {
-      await deps.supervisor.remove(spec(hook));
+      const memory = await readHookState(deps.stateDir);
+      await deps.supervisor.remove(spec(hook, memory.bindAddress ?? ANY_ADDRESS));
       return;
     }
     let cleanupNote: string | undefined;

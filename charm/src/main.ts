@@ -10,7 +10,7 @@ await runCharm(
   createCharm({
     supervisor: supervisorFromEnv(),
     stateDir: process.env[STATE_DIR_ENV] || DEFAULT_STATE_DIR,
-    probePlugin: (port) => probePluginServer(port),
+    probePlugin: (port, host) => probePluginServer(port, 2_000, host),
     now: Date.now,
     // Actions load only in action hooks (each its own chunk), so ordinary hooks never parse them.
     loadActions: () => import("./actions/index.js").then((m) => m.actionHandlers),

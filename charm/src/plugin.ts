@@ -151,12 +151,16 @@ export function servesTarball(probe: ProbeResult, sha512hex: string): boolean {
   return probe.reprDigest.split(",").some((member) => member.trim().split(";")[0] === want);
 }
 
-/** HEAD 127.0.0.1:<port>/api/v1/plugin, bounded in time; never throws. */
-export async function probePluginServer(port: number, timeoutMs = 2_000): Promise<ProbeResult> {
+/** HEAD <host>:<port>/api/v1/plugin (host: where the server listens), bounded in time; never throws. */
+export async function probePluginServer(
+  port: number,
+  timeoutMs = 2_000,
+  host = "127.0.0.1",
+): Promise<ProbeResult> {
   const { request } = await import("node:http");
   return new Promise((resolve) => {
     const req = request(
-      { host: "127.0.0.1", port, path: PLUGIN_PATH, method: "HEAD", timeout: timeoutMs, agent: false },
+      { host, port, path: PLUGIN_PATH, method: "HEAD", timeout: timeoutMs, agent: false },
       (res) => {
         const digest = res.headers["repr-digest"];
         res.resume();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { readBoundedFile, writeFileAtomic } from "../common/files.js";
 
 /**
- * The supervisor seam: keeps the workload (`node <charmDir>/workload.mjs --state-dir <dir>`) running with the
+ * The supervisor seam: keeps the workload (`node <charmDir>/workload.mjs --state-dir <dir> --host <addr>`) running with the
  * current bundle. Production: a systemd unit; tests and the model emulator: a detached child process
  * (`KCI_SUPERVISOR=process`); in-process tests: a recording fake. Each restarts the service only when the unit
  * text or the bundle changed, so an ordinary hook costs a stat and a small file read.
@@ -19,6 +19,8 @@ export interface WorkloadSpec {
   readonly stateDir: string;
   /** The node binary to run it with (the one running the hook: the runtime shipped with the charm). */
   readonly node: string;
+  /** The plugin server's listen address: the unit's bind address, the one it publishes (`--host`). */
+  readonly host: string;
 }
 
 export type EnsureResult = "started" | "restarted" | "unchanged";
@@ -35,7 +37,7 @@ export function workloadBundle(spec: WorkloadSpec): string {
 }
 
 export function workloadArgv(spec: WorkloadSpec): string[] {
-  return [spec.node, workloadBundle(spec), "--state-dir", spec.stateDir];
+  return [spec.node, workloadBundle(spec), "--state-dir", spec.stateDir, "--host", spec.host];
 }
 
 /** What identifies the running version: the bundle's size and mtime, and the service definition. */

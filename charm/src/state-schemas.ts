@@ -12,6 +12,8 @@ export const HookState = z.strictObject({
   /** Key of the last verified publication: relation, port, sha512. */
   published: z.optional(z.string()),
   openedPort: z.optional(z.int()),
+  /** The workload's listen address from network-get, reused by routine hooks (which make no network call). */
+  bindAddress: z.optional(z.string()),
 });
 export type HookState = z.infer<typeof HookState>;
 

@@ -110,6 +110,7 @@ export function buildModel(
   const unitName = `${unit.app}/${unit.unitId}`;
   model.deploy(unit.app, meta, { units: 0, config: { ...(state.config ?? {}) }, leader: null });
   model.addUnit(unit.app, unit.unitId);
+  if (state.address !== undefined) model.state.units[unitName]!.address = state.address;
 
   // Peers are more units of our app; remote apps get a minimal charm declaring the other end.
   const remoteMeta = new Map<
@@ -275,6 +276,7 @@ export function projectState(model: JujuEmulator, input: State, unitName: string
   }
   return {
     leader: m.apps[app]!.leader === unitName,
+    ...(input.address !== undefined ? { address: u.address } : {}),
     config: { ...(input.config ?? {}) },
     relations,
     secrets,

@@ -53,6 +53,11 @@ export interface SecretState {
 /** Everything a hook can see or change, from one unit's point of view. Plain data; never mutated. */
 export interface State {
   readonly leader?: boolean;
+  /**
+   * The unit's address (network-get, unit-get, its relation address keys); default 10.1.x.y. A test whose
+   * workload listens on it gives a loopback one (127.0.<k>.<n>: Linux routes all of 127/8 to lo).
+   */
+  readonly address?: string;
   readonly config?: Readonly<Record<string, string | number | boolean>>;
   readonly relations?: readonly RelationState[];
   readonly secrets?: readonly SecretState[];

@@ -298,6 +298,7 @@ export const HookStateSchema: JsonSchema = {
   properties: {
     published: { type: "string" },
     openedPort: { type: "integer", minimum: -9007199254740991, maximum: 9007199254740991 },
+    bindAddress: { type: "string" },
   },
   additionalProperties: false,
 };

@@ -23,7 +23,11 @@ import {
   peers,
   providerSecret,
   Unit,
+  unitAddress,
 } from "./support.js";
+
+/** This file's unit address: the workload listens on it. */
+const ADDRESS = unitAddress(2);
 
 /**
  * MirrorMaker style with the built charm: plugin-mode not-required and no resource attached. The charm
@@ -61,7 +65,7 @@ beforeAll(async () => {
     endpoints: cluster.endpoints,
     auth: { username: KC_USER, password: KC_PASSWORD },
   });
-  port = await freePort();
+  port = await freePort(ADDRESS);
   unit = new Unit(built.dispatch);
 }, 120_000);
 
@@ -76,6 +80,7 @@ describe("the built integrator charm, MirrorMaker style (plugin-mode not-require
   it("publishes NOT-REQUIRED without a resource, and the workload creates the mirror connectors", async () => {
     let state: State = {
       leader: true,
+      address: ADDRESS,
       config: { ...baseConfig(port, MIRROR), "plugin-mode": "not-required" },
       relations: [connectClient(cluster), peers()],
       secrets: [providerSecret()],
@@ -121,7 +126,7 @@ describe("the built integrator charm, MirrorMaker style (plugin-mode not-require
     );
 
     // The workload serves no plugin in this mode.
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/plugin`);
+    const res = await fetch(`http://${ADDRESS}:${port}/api/v1/plugin`);
     expect(res.status).not.toBe(200);
     await res.arrayBuffer();
 

@@ -31,6 +31,7 @@ import {
   providerSecret,
   UNIT,
   Unit,
+  unitAddress,
 } from "./support.js";
 
 /**
@@ -43,6 +44,9 @@ import {
 
 const CONNECTORS =
   mirrorYaml(["orders"]).replace("  config:", "  tasks-max: 2\n  config:") + mirrorYaml(["audit"]);
+
+/** This file's unit address: the workload listens on it and publishes it. */
+const ADDRESS = unitAddress(1);
 
 let built: Awaited<ReturnType<typeof buildOnce>>;
 let cluster: KafkaConnectCluster;
@@ -66,7 +70,7 @@ beforeAll(async () => {
     endpoints: cluster.endpoints,
     auth: { username: KC_USER, password: KC_PASSWORD },
   });
-  port = await freePort();
+  port = await freePort(ADDRESS);
   unit = new Unit(built.dispatch);
   work = mkdtempSync(join(tmpdir(), "kci-e2e-serve-"));
   tarball = await buildPluginTarball(
@@ -80,6 +84,7 @@ beforeAll(async () => {
   writeFileSync(resource, tarball);
   state = {
     leader: true,
+    address: ADDRESS,
     config: baseConfig(port, CONNECTORS),
     resources: { "connect-plugin": resource },
     relations: [connectClient(cluster), peers()],
@@ -106,7 +111,7 @@ const pluginUrl = () => state.relations?.find((r) => r.id === 1)?.localAppData?.
 const status = () => `${state.unitStatus?.status}: ${state.unitStatus?.message}`;
 
 async function get(path: string): Promise<{ status: number; body: Buffer }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  const res = await fetch(`http://${ADDRESS}:${port}${path}`);
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -117,7 +122,7 @@ describe("the built integrator charm, serving a plugin (hooks as processes, work
       if (req.method === "HEAD") blockerHeads++;
       res.writeHead(503).end();
     });
-    await new Promise<void>((r) => blocker!.listen(port, "127.0.0.1", r));
+    await new Promise<void>((r) => blocker!.listen(port, ADDRESS, r));
 
     await hook(on.install());
     await hook(on.configChanged());
@@ -144,7 +149,7 @@ describe("the built integrator charm, serving a plugin (hooks as processes, work
     expect(pluginUrl()).toBeUndefined();
     // The workload reports why it cannot serve, and the unit says what to do.
     expect(status()).toBe(
-      `blocked: plugin server cannot listen on :${port}: cannot listen on 0.0.0.0:${port}: EADDRINUSE: set plugin-port to a free port`,
+      `blocked: plugin server cannot listen on :${port}: cannot listen on ${ADDRESS}:${port}: EADDRINUSE: set plugin-port to a free port`,
     );
   });
 
@@ -163,14 +168,12 @@ describe("the built integrator charm, serving a plugin (hooks as processes, work
     await hook(on.relationChanged(1));
     const url = pluginUrl();
     const published = new URL(url!);
-    expect(published.host).toMatch(new RegExp(`^10\\.1\\.\\d+\\.\\d+:${port}$`));
+    expect(published.host).toBe(`${ADDRESS}:${port}`);
     expect(`${published.pathname}${published.hash}`).toBe(`/api/v1/plugin#sha512=${sha512}`);
 
-    // The unit's ingress address is the emulated model's (10.1.x.y); the same server answers on loopback.
-    published.hostname = "127.0.0.1";
-    const local = published.href;
+    // The published URL itself downloads: the server listens on the address it publishes.
     const root = join(work, "fetched");
-    const fetched = await fetchPlugin({ url: local, pluginRoot: root, relationId: 1, attempts: 1 });
+    const fetched = await fetchPlugin({ url: url!, pluginRoot: root, relationId: 1, attempts: 1 });
     expect(fetched.sha512).toBe(sha512);
     expect(fetched.bytes).toBe(tarball.length);
     expect(readFileSync(join(fetched.dir, "orders-sink", PLUGIN_MANIFEST_FILE), "utf8")).toContain(

@@ -37,12 +37,19 @@ export async function buildOnce(name: string): Promise<{ dir: string; dispatch: 
   return { dir, dispatch: built.dispatch, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A free loopback port for the workload's plugin server (the charm's plugin-port). */
-export function freePort(): Promise<number> {
+/**
+ * The unit's address in a test file's States: the workload listens on it (the charm passes network-get's bind
+ * address as --host), so it is a loopback one, one per file (`n`), apart from the model emulator's
+ * 127.<k ≥ 1>.x.y. Linux routes all of 127/8 to lo.
+ */
+export const unitAddress = (n: number) => `127.0.${200 + n}.1`;
+
+/** A free port on `host` for the workload's plugin server (the charm's plugin-port). */
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const s = createServer();
     s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
+    s.listen(0, host, () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolvePort(port));
     });
