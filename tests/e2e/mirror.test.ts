@@ -25,7 +25,9 @@ let unit: string;
 let relation: number;
 
 beforeAll(async () => {
+  const t0 = Date.now();
   world = await startWorld({ providerUnits: WORKERS });
+  console.log(`world started in ${Date.now() - t0} ms`);
   [unit] = (await world.deployIntegrator(INTEGRATOR, {
     mode: "not-required",
     connectors: declare({ east: mirror("east"), south: mirror("south") }),
@@ -51,8 +53,13 @@ describe("MirrorMaker-style integrator: plugin-mode not-required, no resource", 
   });
 
   it("integrate: NOT-REQUIRED published, the provider installs nothing, the mirror connectors run", async () => {
+    const started = Date.now();
     relation = await world.model.integrate(`${INTEGRATOR}:connect-client`, `${world.kc.app}:connect-client`);
+    const settled = Date.now();
     await waitAllRunning(world, INTEGRATOR, names(), 40_000);
+    console.log(
+      `integrate settled in ${settled - started} ms; all RUNNING and active after ${Date.now() - started} ms`,
+    );
 
     expect(unitStatus(world.model, unit)).toEqual({
       current: "active",

@@ -6,14 +6,12 @@ import { stringify } from "yaml";
 import { connectorName } from "../../charm/common/names.js";
 import { STATE_DIR_ENV } from "../../charm/common/workload-api.js";
 import { SUPERVISOR_ENV } from "../../charm/src/service.js";
+import { buildPluginTarball, Model, type ModelStatus, parseJavaProperties } from "../../lib/testing/index.js";
 import {
-  buildPluginTarball,
   deployKafkaConnect,
   type KafkaConnectDeployment,
-  Model,
-  type ModelStatus,
-  parseJavaProperties,
-} from "../../lib/testing/index.js";
+} from "../../lib/testing/reference-provider/index.js";
+
 import { packedIntegrator } from "../support/packed.js";
 
 /**
@@ -303,14 +301,19 @@ export async function waitAllRunning(
   for (;;) {
     const status = world.model.status();
     const units = unitsOf(world.model, app, status);
+    const leader = units.find((u) => status.applications[app]?.units?.[u]?.leader);
+    // The leader's message counts what the workload last reported: all of them running, as Kafka Connect says.
+    const all = `${names.length}/${names.length} connectors running`;
     const unitsActive =
-      units.length > 0 && units.every((u) => unitStatus(world.model, u, status).current === "active");
+      units.length > 0 &&
+      units.every((u) => unitStatus(world.model, u, status).current === "active") &&
+      leader !== undefined &&
+      unitStatus(world.model, leader, status).message.startsWith(all);
     const states = await connectorStates(world, names);
     const running = names.every((n) => states[n] === "RUNNING");
     if (unitsActive && running) return status;
     last = [...statusLines(world.model, app, status), JSON.stringify(states)];
     if (Date.now() > deadline) {
-      const leader = units.find((u) => status.applications[app]?.units?.[u]?.leader);
       throw new Error(
         `not all running in ${timeoutMs} ms:\n${last.join("\n")}\n${leader ? world.workloadLog(leader, 2000) : ""}`,
       );
@@ -399,4 +402,12 @@ export function watchStatus(model: Model, app: string, everyMs = 10): StatusWatc
     changes,
     stop: () => clearInterval(timer),
   };
+}
+
+/** One line per hook run since `from` (index into model.hooks): for failure output and the figures printed. */
+export function hookLines(model: Model, from = 0): string {
+  return model.hooks
+    .slice(from)
+    .map((h) => `${h.unit} ${h.hook} via ${h.via} ${Math.round(h.ms)} ms${h.ok ? "" : " FAILED"}`)
+    .join("\n");
 }
