@@ -1,4 +1,5 @@
 import { benchConnectClientImport } from "./connect-client-import.js";
+import { benchE2eDemo } from "./e2e-demo.js";
 import { benchIntegratorHooks } from "./integrator-hooks.js";
 import { benchIntegratorReconcile } from "./integrator-reconcile.js";
 import { benchIntegratorWorkload } from "./integrator-workload.js";
@@ -16,6 +17,10 @@ const suites: [string, () => Promise<Result[]>][] = [
   ["connect_client in a hook: import cost, and validate on a large databag", benchConnectClientImport],
   ["Integrator reconciler against the emulator", benchIntegratorReconcile],
   ["Integrator hooks: the bundled charm as a process, steady state", benchIntegratorHooks],
+  [
+    "End to end: the demo scenario, packed charm in the model emulator with the reference provider",
+    benchE2eDemo,
+  ],
 ];
 
 let failed = 0;
