@@ -163,8 +163,15 @@ function leaderStatus(input: StatusInput): UnitStatus {
     const o = observed.get(c.name);
     const failed = o && failure(o);
     if (!failed) continue;
-    const n = snapshot.history[c.name]?.count ?? 0;
+    const record = snapshot.history[c.name];
+    const n = record?.count ?? 0;
     const of = policy.maxRestarts ? ` of ${policy.maxRestarts}` : "";
+    // The observation is taken at the start of a cycle and the restart made later in it: a restart newer than
+    // the cycle's start was made after the FAILED seen here, so it is done, not pending.
+    const cycleStart = snapshot.lastReconcile ? Date.parse(snapshot.lastReconcile.at) : Number.NaN;
+    if (n > 0 && record?.lastRestartAt !== undefined && record.lastRestartAt >= cycleStart) {
+      return s("maintenance", `${c.declared} ${failed.what} FAILED, restarted (${n}${of}): ${failed.trace}`);
+    }
     return s(
       "maintenance",
       `${c.declared} ${failed.what} FAILED, restart ${n + 1}${of} pending: ${failed.trace}`,

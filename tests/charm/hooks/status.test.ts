@@ -124,6 +124,42 @@ const cases: [string, StatusInput, string][] = [
     "maintenance: jdbc-sink connector FAILED, restart 2 of 10 pending: java.lang.OutOfMemoryError",
   ],
   [
+    "failed, and restarted in the cycle that saw it (the FAILED predates the restart)",
+    base({
+      desired: desired([jdbc]),
+      snapshot: snapshot([observed(jdbc, { state: "FAILED", trace: "java.lang.OutOfMemoryError" })], {
+        lastReconcile: { at: "2026-12-04T10:00:00.000Z", durationMs: 40, requests: 2, ok: true },
+        history: {
+          [jdbc.name]: {
+            count: 1,
+            gaveUp: false,
+            total: 1,
+            lastRestartAt: Date.parse("2026-12-04T10:00:00.030Z"),
+          },
+        },
+      }),
+    }),
+    "maintenance: jdbc-sink connector FAILED, restarted (1 of 10): java.lang.OutOfMemoryError",
+  ],
+  [
+    "failed again after an earlier cycle's restart: the next one is pending",
+    base({
+      desired: desired([jdbc]),
+      snapshot: snapshot([observed(jdbc, { state: "FAILED", trace: "java.lang.OutOfMemoryError" })], {
+        lastReconcile: { at: "2026-12-04T10:00:05.000Z", durationMs: 40, requests: 1, ok: true },
+        history: {
+          [jdbc.name]: {
+            count: 1,
+            gaveUp: false,
+            total: 1,
+            lastRestartAt: Date.parse("2026-12-04T10:00:00.030Z"),
+          },
+        },
+      }),
+    }),
+    "maintenance: jdbc-sink connector FAILED, restart 2 of 10 pending: java.lang.OutOfMemoryError",
+  ],
+  [
     "failed with auto-restart off",
     base({
       desired: desired([jdbc], { restartPolicy: { enabled: false, maxRestarts: 10, backoffUnitMs: 1000 } }),
