@@ -8,6 +8,7 @@ import { buildCharm } from "../charm-build.js";
 import type { KafkaConnectCluster, KafkaConnectClusterOptions, Timing } from "../kafka-connect/api.js";
 import { parseProperties } from "../kafka-connect/auth.js";
 import { startKafkaConnectCluster } from "../kafka-connect/cluster.js";
+import { startWorkerControl } from "../kafka-connect/control.js";
 import { CONTROL_ENV } from "./src/charm.js";
 import { ADMIN_USER } from "./src/users.js";
 
@@ -84,16 +85,6 @@ function rmSyncQuiet(dir: string): void {
   }
 }
 
-type StartWorkerControl = (cluster: KafkaConnectCluster) => Promise<DeployedWorkerControl>;
-
-/** The emulator's worker-control starter (lib/testing/kafka-connect). */
-async function workerControlStarter(): Promise<StartWorkerControl> {
-  const kc = (await import("../kafka-connect/index.js")) as { startWorkerControl?: StartWorkerControl };
-  if (typeof kc.startWorkerControl !== "function")
-    throw new Error("the Kafka Connect emulator has no startWorkerControl: deployKafkaConnect needs it");
-  return kc.startWorkerControl;
-}
-
 /**
  * Deploys the reference Kafka Connect provider in a model: an emulated cluster (one worker per unit, each with
  * its own plugin path and credentials file), the worker-control server each unit's charm talks to
@@ -105,7 +96,6 @@ export async function deployKafkaConnect(
 ): Promise<KafkaConnectDeployment> {
   const app = opts.app ?? "kafka-connect";
   const units = opts.units ?? 3;
-  const startControl = await workerControlStarter();
   const clusterOpts: KafkaConnectClusterOptions & { perWorkerFiles: true } = {
     workers: units,
     perWorkerFiles: true,
@@ -116,7 +106,7 @@ export async function deployKafkaConnect(
   const cluster = await startKafkaConnectCluster(clusterOpts);
   let control: DeployedWorkerControl | undefined;
   try {
-    control = await startControl(cluster);
+    control = await startWorkerControl(cluster);
     const url = control.url;
     const charm = await builtCharm();
     await model.deploy(app, {
