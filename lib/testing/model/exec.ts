@@ -47,7 +47,8 @@ export async function installJujuExec(opts: {
     `#!/bin/sh
 # juju-exec for an emulated model: the request goes to the model over its agent socket, which runs the
 # commands in a fresh hook context of the unit, under the machine lock, and sends back their output.
-JUJU_AGENT_SOCKET_ADDRESS=${sq(opts.socketPath)} JUJU_CONTEXT_ID="\${JUJU_CONTEXT_ID:-${NO_CONTEXT}}" exec ${sq(shim)} "$@"
+# Juju's juju-exec passes no stdin to the commands: /dev/null, so \`--file -\` among them never reads ours.
+JUJU_AGENT_SOCKET_ADDRESS=${sq(opts.socketPath)} JUJU_CONTEXT_ID="\${JUJU_CONTEXT_ID:-${NO_CONTEXT}}" exec ${sq(shim)} "$@" </dev/null
 `,
     { mode: 0o755 },
   );
@@ -94,5 +95,6 @@ export function parseExecArgs(args: readonly string[]): ExecRequest {
 
 /** The custom hook a juju-exec command dispatches (`JUJU_DISPATCH_PATH=hooks/<name> .../dispatch`), if any. */
 export function dispatchedHook(commands: string): string | undefined {
-  return /(?:^|\s)JUJU_DISPATCH_PATH=["']?hooks\/([a-z0-9][a-z0-9-]*)/.exec(commands)?.[1];
+  // Bounded like a hook name: the record keeps it.
+  return /(?:^|\s)JUJU_DISPATCH_PATH=["']?hooks\/([a-z0-9][a-z0-9-]{0,63})(?![a-z0-9-])/.exec(commands)?.[1];
 }

@@ -75,7 +75,7 @@ export interface HookRecord {
   readonly ms: number;
   /** Hook tool calls the process made. */
   readonly toolCalls: number;
-  /** The tail of what the process wrote to stderr (bounded). */
+  /** The tail of what the process wrote to stderr: its last 8 KiB at most, so 10 000 records stay small. */
   readonly stderr: string;
 }
 
@@ -97,6 +97,13 @@ export interface ModelOptions {
 /** Juju's machine lock timeout for juju-exec. */
 const LOCK_WAIT_MS = 5 * 60_000;
 const MAX_RECORDS = 10_000;
+/** Bytes of a hook's stderr a record keeps (its tail, where the error is). */
+export const RECORD_STDERR_BYTES = 8 * 1024;
+/**
+ * juju-exec callers that may wait for the machine lock at once. Juju has no such bound (its callers queue on a
+ * file lock); here each waiter holds a socket and a timer in the test process, so one more is refused at once.
+ */
+export const MAX_EXEC_WAITERS = 64;
 /** Hooks one settle may run before the model calls it a loop (hooks causing hooks forever). */
 const MAX_HOOKS_PER_SETTLE = 10_000;
 
@@ -126,6 +133,7 @@ export class Model {
   private readonly children = new Set<ChildProcess>();
   private readonly records: HookRecord[] = [];
   private machines = 0;
+  private execWaiters = 0;
   private closed = false;
   private pumping: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -181,6 +189,11 @@ export class Model {
       await rm(ownDir ? dir : binDir, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /** juju-exec commands waiting for the machine lock now. */
+  get execWaiting(): number {
+    return this.execWaiters;
   }
 
   /** Every hook run so far (the last 10 000). */
@@ -540,9 +553,12 @@ export class Model {
       exitCode: result.code,
       ms,
       toolCalls: began.session.effects.toolCalls.length,
-      stderr: finished.error
-        ? `${result.stderr}Juju refused the hook's changes: ${finished.error}\n`
-        : result.stderr,
+      stderr: tailBytes(
+        finished.error
+          ? `${result.stderr}Juju refused the hook's changes: ${finished.error}\n`
+          : result.stderr,
+        RECORD_STDERR_BYTES,
+      ),
     });
     for (const f of finished.followUps) {
       if (this.units.has(f.unit)) this.queue.push({ unit: f.unit, event: followUpEvent(f) });
@@ -591,11 +607,18 @@ export class Model {
     }
     if (this.closed) return fail(1, "the model is closed");
     if (!this.units.has(parsed.unit)) return fail(1, `unit "${parsed.unit}" not found on this machine`);
+    if (this.execWaiters >= MAX_EXEC_WAITERS)
+      return fail(1, `${MAX_EXEC_WAITERS} juju-exec commands already wait for the machine lock`);
+    // A caller that hangs up while it waits does not take its command back: it runs when the lock comes, as
+    // Juju's does once the request reached the agent; its output goes nowhere.
     let release: () => void;
+    this.execWaiters++;
     try {
       release = await this.lock.acquire(LOCK_WAIT_MS);
     } catch (e) {
       return fail(1, e instanceof Error ? e.message : String(e));
+    } finally {
+      this.execWaiters--;
     }
     try {
       if (!this.units.has(parsed.unit)) return fail(1, `unit "${parsed.unit}" not found on this machine`);
@@ -699,6 +722,15 @@ export class Model {
       .sort((a, b) => a.id - b.id)
       .map((r) => this.sidesOf(r.id));
   }
+}
+
+/** The last `max` bytes of `text` (cut at a character boundary). */
+function tailBytes(text: string, max: number): string {
+  const b = Buffer.from(text, "utf8");
+  if (b.length <= max) return text;
+  let start = b.length - max;
+  while (start < b.length && (b[start]! & 0xc0) === 0x80) start++;
+  return b.subarray(start).toString("utf8");
 }
 
 function endpointOf(spec: string): { app: string; endpoint: string } {
