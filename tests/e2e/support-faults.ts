@@ -225,3 +225,31 @@ export async function fireRelationChanged(world: World, app: string, relation: n
   );
   await world.model.settle();
 }
+
+/**
+ * Waits until the unit's workload acts and sees every named connector RUNNING (all tasks), then runs one
+ * update-status tick, as Juju does every 5 minutes. Needed after a fault shorter than the workload's 5 s
+ * dispatch interval: its workload-changed is coalesced away when the health returns to what it last
+ * dispatched, while a hook in between rendered the fault's snapshot (see the report's bug note), so only
+ * update-status brings Juju status back.
+ */
+export async function settledByUpdateStatus(
+  world: World,
+  app: string,
+  unit: string,
+  names: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await eventually(
+    async () => snapshotOf(world, unit),
+    (s) =>
+      s?.acting === true &&
+      names.every((n) => {
+        const c = s.connectors.find((o) => o.name === n);
+        return c?.state === "RUNNING" && c.tasks.length > 0 && c.tasks.every((t) => t.state === "RUNNING");
+      }),
+    timeoutMs,
+    (s) => ({ acting: s?.acting, connectors: s?.connectors, log: world.workloadLog(unit, 1500) }),
+  );
+  await world.model.updateStatus(app);
+}
