@@ -1,5 +1,5 @@
-import { constants, createWriteStream } from "node:fs";
-import { lstat, mkdir, open } from "node:fs/promises";
+import { constants, createWriteStream, existsSync } from "node:fs";
+import { type FileHandle, lstat, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -99,6 +99,70 @@ function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   });
 }
 
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/** O_EXCL|O_NOFOLLOW: an existing file or a planted link at the path is an error, never a write target. */
+const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Where entries go: each path is resolved from an open handle on its parent directory, never from `dir`'s
+ * path again, so a directory swapped for a link after it was made (by anyone writing in `dir` meanwhile)
+ * cannot send a write outside. Node has no openat(2); `/proc/self/fd/<fd>/<name>` is Linux's equivalent:
+ * the kernel resolves `<fd>` to the directory itself, wherever it now is, and O_NOFOLLOW guards `<name>`.
+ */
+class Target {
+  private constructor(
+    private readonly root: FileHandle,
+    private readonly rootPath: string,
+  ) {}
+
+  static async open(dir: string): Promise<Target> {
+    return new Target(await open(dir, DIR_FLAGS), dir);
+  }
+
+  /** Opens (making it if missing) the directory `segments` under the root; none may be a link or a file. */
+  async dir(segments: readonly string[]): Promise<FileHandle> {
+    let parent = this.root;
+    let shownPath = this.rootPath;
+    try {
+      for (const segment of segments) {
+        const path = `/proc/self/fd/${parent.fd}/${segment}`;
+        shownPath = join(shownPath, segment);
+        await mkdir(path, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== "EEXIST") throw err;
+        });
+        const next = await open(path, DIR_FLAGS).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === "ELOOP" || err.code === "ENOTDIR")
+            throw new CharmArchiveError(`${shownPath} exists and is not a directory`);
+          throw err;
+        });
+        if (parent !== this.root) await parent.close();
+        parent = next;
+      }
+      return parent;
+    } catch (err) {
+      if (parent !== this.root) await parent.close();
+      throw err;
+    }
+  }
+
+  /** Creates the file `name` in `parent` (never an existing one, never through a link). */
+  createFile(parent: FileHandle, name: string): Promise<FileHandle> {
+    return open(`/proc/self/fd/${parent.fd}/${name}`, FILE_FLAGS, 0o600);
+  }
+
+  /** Closes a handle `dir` gave (the root stays open until `close`). */
+  async release(handle: FileHandle): Promise<void> {
+    if (handle !== this.root) await handle.close();
+  }
+
+  close(): Promise<void> {
+    return this.root.close();
+  }
+}
+
+/** Whether this system has /proc/self/fd (Linux); without it entries are made by path (see ensureDirs). */
+const HAS_PROC_FD = existsSync("/proc/self/fd");
+
 /** Creates each missing directory of `rel` under `root`; an existing one must be a real directory, not a link. */
 async function ensureDirs(root: string, segments: readonly string[], made: Set<string>): Promise<void> {
   let path = root;
@@ -117,6 +181,11 @@ async function ensureDirs(root: string, segments: readonly string[], made: Set<s
   }
 }
 
+/** For tests: called for each file entry once its directory exists, right before the file is created. */
+export interface ExtractObserver {
+  beforeFile?(name: string): void | Promise<void>;
+}
+
 /**
  * Unpacks a `.charm` (a zip) into `dir` (created if missing; existing entries are never overwritten and
  * links in it never followed), refusing anything hostile with an error naming the entry: too many entries,
@@ -128,6 +197,7 @@ export async function extractCharm(
   archive: string,
   dir: string,
   limits: Partial<ArchiveLimits> = {},
+  observer: ExtractObserver = {},
 ): Promise<void> {
   const lim = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   let zip: yauzl.ZipFile;
@@ -144,13 +214,25 @@ export async function extractCharm(
     await mkdir(dir, { recursive: true, mode: 0o755 });
     const rootStat = await lstat(dir);
     if (!rootStat.isDirectory()) throw new CharmArchiveError(`${dir} is not a directory`);
-    await extractEntries(zip, archive, dir, lim);
+    const target = HAS_PROC_FD ? await Target.open(dir) : undefined;
+    try {
+      await extractEntries(zip, archive, dir, lim, target, observer);
+    } finally {
+      await target?.close();
+    }
   } finally {
     zip.close();
   }
 }
 
-function extractEntries(zip: yauzl.ZipFile, archive: string, dir: string, lim: ArchiveLimits) {
+function extractEntries(
+  zip: yauzl.ZipFile,
+  archive: string,
+  dir: string,
+  lim: ArchiveLimits,
+  target: Target | undefined,
+  observer: ExtractObserver,
+) {
   const seen = new Set<string>();
   const made = new Set<string>();
   let total = 0;
@@ -190,12 +272,14 @@ function extractEntries(zip: yauzl.ZipFile, archive: string, dir: string, lim: A
       if (total > lim.maxTotalBytes)
         return refuse(`brings the archive past the ${lim.maxTotalBytes} bytes allowed in all`);
       const segments = key.split("/");
-      const write =
-        km.kind === "dir"
+      const write = target
+        ? writeUnder(target, zip, entry, segments, km, observer)
+        : km.kind === "dir"
           ? ensureDirs(dir, segments, made)
-          : ensureDirs(dir, segments.slice(0, -1), made).then(() =>
-              writeEntry(zip, entry, join(dir, ...segments), km.mode),
-            );
+          : ensureDirs(dir, segments.slice(0, -1), made).then(async () => {
+              await observer.beforeFile?.(name);
+              await writeEntry(zip, entry, () => open(join(dir, ...segments), FILE_FLAGS, 0o600), km.mode);
+            });
       write.then(
         () => zip.readEntry(),
         (err) => fail(err, name),
@@ -205,10 +289,32 @@ function extractEntries(zip: yauzl.ZipFile, archive: string, dir: string, lim: A
   });
 }
 
-/** O_EXCL|O_NOFOLLOW: an existing file or a planted link at the path is an error, never a write target. */
-async function writeEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, path: string, mode: number) {
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  const handle = await open(path, flags, 0o600);
+/** Makes a directory entry, or a file entry's directory and then the file, all through `target`. */
+async function writeUnder(
+  target: Target,
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  segments: readonly string[],
+  km: { kind: Kind; mode: number },
+  observer: ExtractObserver,
+): Promise<void> {
+  const parent = await target.dir(km.kind === "dir" ? segments : segments.slice(0, -1));
+  try {
+    if (km.kind === "dir") return;
+    await observer.beforeFile?.(entry.fileName);
+    await writeEntry(zip, entry, () => target.createFile(parent, segments.at(-1)!), km.mode);
+  } finally {
+    await target.release(parent);
+  }
+}
+
+async function writeEntry(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  create: () => Promise<FileHandle>,
+  mode: number,
+) {
+  const handle = await create();
   try {
     // validateEntrySizes: the stream errors as soon as it inflates past the declared size.
     for await (const chunk of await openEntry(zip, entry)) await handle.write(chunk as Buffer);

@@ -4,6 +4,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -175,6 +176,32 @@ describe("extractCharm: hostile archives are refused, naming the entry", () => {
     await refused(save("dup.zip", zip), /entry "dispatch": duplicate name/);
   });
 
+  it("a directory and a file of one name, in either order; case and Unicode forms stay distinct files", async () => {
+    const dirFirst = patchName(
+      await rawZip([
+        { name: "d_", mode: 0o040755, data: Buffer.alloc(0) },
+        { name: "x", data: Buffer.alloc(0) },
+      ]),
+      "d_",
+      "x/",
+    );
+    await refused(save("df.zip", dirFirst), /entry "x": duplicate name/);
+    rmSync(dest(), { recursive: true, force: true });
+    await refused(
+      save("fd.zip", await rawZip([{ name: "x" }, { name: "x/y" }])),
+      /x exists and is not a directory/,
+    );
+    rmSync(dest(), { recursive: true, force: true });
+    const nfc = "caf\u00e9";
+    const nfd = "cafe\u0301";
+    await extractCharm(
+      save("forms.zip", await rawZip([{ name: "A" }, { name: "a" }, { name: nfc }, { name: nfd }])),
+      dest(),
+    );
+    expect(readdirSync(dest()).sort()).toEqual(["A", "a", nfc, nfd].sort());
+    expect(readFileSync(join(dest(), nfd), "utf8")).toBe(nfd);
+  });
+
   it("names too long or too deep", async () => {
     const deep = `${Array.from({ length: 65 }, () => "d").join("/")}`;
     await refused(save("deep.zip", await rawZip([{ name: deep }])), /deeper than 64 levels/);
@@ -227,6 +254,27 @@ describe("extractCharm: hostile archives are refused, naming the entry", () => {
     symlinkSync(join(outside, "target"), join(dest(), "file"));
     await refused(save("via-file.zip", await rawZip([{ name: "file" }])), /entry "file": .*EEXIST/);
     expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it("a directory swapped for a link after it was made (TOCTOU) sends nothing outside", async () => {
+    const outside = join(work, "outside");
+    mkdirSync(outside);
+    const zip = save("race.zip", await rawZip([{ name: "sub/deep/file", data: Buffer.from("payload") }]));
+    await extractCharm(
+      zip,
+      dest(),
+      {},
+      {
+        // What a process writing in the folder could do between the mkdir and the open.
+        beforeFile: () => {
+          renameSync(join(dest(), "sub"), join(dest(), "moved"));
+          symlinkSync(outside, join(dest(), "sub"));
+          mkdirSync(join(outside, "deep"));
+        },
+      },
+    );
+    expect(readdirSync(join(outside, "deep"))).toEqual([]);
+    expect(readFileSync(join(dest(), "moved", "deep", "file"), "utf8")).toBe("payload");
   });
 
   it("a file that is no zip", async () => {
