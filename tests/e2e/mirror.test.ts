@@ -1,5 +1,7 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StatusSnapshot } from "../../charm/common/snapshot.js";
 import {
   credentialUsers,
   declare,
@@ -74,6 +76,11 @@ describe("MirrorMaker-style integrator: plugin-mode not-required, no resource", 
     expect(world.kc.cluster.connector(names()[0]!)?.config["connector.class"]).toBe(
       "org.apache.kafka.connect.mirror.MirrorSourceConnector",
     );
+    // Nothing was fetched from the integrator either (its workload counts the downloads it served).
+    const snapshot = JSON.parse(
+      readFileSync(join(world.stateDir(unit), "status.json"), "utf8"),
+    ) as StatusSnapshot;
+    expect(snapshot.pluginServer.downloads).toBe(0);
     world.secrets();
     expect(world.leaks()).toEqual([]);
   }, 60_000);
