@@ -95,7 +95,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const work = mkdtempSync(join(tmpdir(), "kci-e2e-world-"));
   let model: Model | undefined;
   let kc: KafkaConnectDeployment | undefined;
-  try {
+  // Packing (deflate) and the provider's deploy (hooks) overlap: the two cores are shared either way.
+  const artifacts = (async () => {
     const [charm, tarball] = await Promise.all([
       packedIntegrator(),
       buildPluginTarball(
@@ -103,9 +104,11 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         { root: PLUGIN_ROOT },
       ),
     ]);
-    const pluginPath = join(work, "plugin.tar.gz");
-    writeFileSync(pluginPath, tarball);
-    const plugin = { path: pluginPath, tarball, sha512: createHash("sha512").update(tarball).digest("hex") };
+    const path = join(work, "plugin.tar.gz");
+    writeFileSync(path, tarball);
+    return { charm, plugin: { path, tarball, sha512: createHash("sha512").update(tarball).digest("hex") } };
+  })();
+  const provider = (async () => {
     model = await Model.create(opts.name ? { name: opts.name } : {});
     kc = await deployKafkaConnect(model, {
       units: opts.providerUnits ?? 3,
@@ -113,13 +116,16 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       ...(opts.tls ? { tls: true } : {}),
       ...(opts.providerConfig ? { config: opts.providerConfig } : {}),
     });
-    return new WorldImpl(model, kc, charm, plugin, work);
-  } catch (e) {
-    await kc?.close().catch(() => undefined);
-    await model?.close().catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
-    throw e;
+  })();
+  // Both settle before anything is cleaned up, so a failure of one never leaves the other running.
+  const [built, deployed] = await Promise.allSettled([artifacts, provider]);
+  if (built.status === "fulfilled" && deployed.status === "fulfilled" && model && kc) {
+    return new WorldImpl(model, kc, built.value.charm, built.value.plugin, work);
   }
+  await (kc as KafkaConnectDeployment | undefined)?.close().catch(() => undefined);
+  await (model as Model | undefined)?.close().catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+  throw built.status === "rejected" ? built.reason : (deployed as PromiseRejectedResult).reason;
 }
 
 class WorldImpl implements World {
