@@ -16,7 +16,9 @@ import type { KafkaConnectCluster } from "./api.js";
  *   POST /workers/<i>/start    204 once it is up and the rebalance it caused has settled
  *
  * Anything else is a 404; an unknown worker is `404 {"error": "no worker <i>"}`. It never answers credentials:
- * only the path of the file that holds them.
+ * only the path of the file that holds them. Operations on one cluster run one at a time, even from several
+ * control servers; more than 8 waiting (a client pipelining restarts) are refused with a 503, and so are
+ * those still waiting when close() is called.
  */
 
 export interface WorkerControl {
@@ -46,6 +48,23 @@ export interface WorkerControlInfo {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024;
+/** Operations that may wait behind the running one, per cluster; one more is a 503 at once. */
+export const MAX_WAITING_OPERATIONS = 8;
+/** Connections the server holds at once (a slow client's socket counts until its timeouts cut it). */
+const MAX_CONNECTIONS = 64;
+
+/**
+ * One queue per cluster, shared by every control server on it: two servers must not restart one worker at
+ * once (a second start while the first stop is under way would race it for the worker's port).
+ */
+interface OperationQueue {
+  tail: Promise<unknown>;
+  /** Operations queued or running. */
+  pending: number;
+}
+const queues = new WeakMap<KafkaConnectCluster, OperationQueue>();
+
+class Refused extends Error {}
 /** Header bytes Node accepts on this server (its default is 16 KiB). */
 const MAX_HEADER_BYTES = 8 * 1024;
 
@@ -72,10 +91,26 @@ export async function startWorkerControl(
 
   // One operation at a time, as one machine's init system would take them: a restart is never interleaved
   // with a stop or another restart.
-  let queue: Promise<unknown> = Promise.resolve();
+  let queue = queues.get(cluster);
+  if (!queue) {
+    queue = { tail: Promise.resolve(), pending: 0 };
+    queues.set(cluster, queue);
+  }
+  const q = queue;
+  let closingNow = false;
   const serialised = (op: () => Promise<void>): Promise<void> => {
-    const next = queue.then(op);
-    queue = next.catch(() => {});
+    if (q.pending > MAX_WAITING_OPERATIONS)
+      return Promise.reject(new Refused(`${MAX_WAITING_OPERATIONS} operations are already waiting`));
+    q.pending++;
+    const next = q.tail
+      .then(() => {
+        if (closingNow) throw new Refused("the worker control is closing");
+        return op();
+      })
+      .finally(() => {
+        q.pending--;
+      });
+    q.tail = next.catch(() => {});
     return next;
   };
 
@@ -99,12 +134,17 @@ export async function startWorkerControl(
     if (method !== (action === undefined ? "GET" : "POST")) return notFound;
     if (i >= cluster.endpoints.length) return { status: 404, body: { error: `no worker ${i}` } };
     if (action === undefined) return { status: 200, body: info(i) };
-    await serialised(async () => {
-      if (action === "stop") return cluster.stopWorker(i);
-      if (action === "restart") await cluster.restartWorker(i);
-      else await cluster.startWorker(i);
-      await cluster.rebalanceSettled();
-    });
+    try {
+      await serialised(async () => {
+        if (action === "stop") return cluster.stopWorker(i);
+        if (action === "restart") await cluster.restartWorker(i);
+        else await cluster.startWorker(i);
+        await cluster.rebalanceSettled();
+      });
+    } catch (e) {
+      if (e instanceof Refused) return { status: 503, body: { error: e.message } };
+      throw e;
+    }
     return { status: 204 };
   };
 
@@ -126,6 +166,7 @@ export async function startWorkerControl(
       void handled.finally(() => inFlight.delete(handled));
     },
   );
+  server.maxConnections = MAX_CONNECTIONS;
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
@@ -147,8 +188,10 @@ export async function startWorkerControl(
     url: `http://127.0.0.1:${port}`,
     close() {
       closing ??= (async () => {
+        closingNow = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Idle keep-alive connections are cut now; one waiting on an operation gets its answer first.
+        // Idle keep-alive connections are cut now; one waiting on an operation gets its answer first (the
+        // running one: 204 once done; those queued behind it: 503).
         server.closeIdleConnections();
         await Promise.all(inFlight);
         for (const socket of sockets) socket.destroy();

@@ -2,6 +2,7 @@ import { access, readFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_WAITING_OPERATIONS } from "../../../lib/testing/kafka-connect/control.js";
 import {
   type KafkaConnectCluster,
   type KafkaConnectWorkerControl,
@@ -241,5 +242,43 @@ describe("worker control", () => {
     );
     await ctl.close();
     expect((await restarting).status).toBe(204);
+  });
+
+  it("two control servers on one cluster restart a worker one at a time", async () => {
+    const c = await start({ workers: 2, perWorkerFiles: true, timing: { rebalanceMs: 50 } });
+    const [a, b] = [await control(c), await control(c)];
+    const results = await Promise.all([
+      call(a.url, "POST", "/workers/0/restart"),
+      call(b.url, "POST", "/workers/0/restart"),
+      call(a.url, "POST", "/workers/0/restart"),
+      call(b.url, "POST", "/workers/0/stop"),
+      call(a.url, "POST", "/workers/0/start"),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([204, 204, 204, 204, 204]);
+    expect(c.workerRunning(0)).toBe(true);
+    expect((await call(c.endpoints[0]!, "GET", "/")).status).toBe(200);
+  });
+
+  it(`answers pipelined restarts in order, refusing those past ${MAX_WAITING_OPERATIONS} waiting with 503`, async () => {
+    const c = await start({ workers: 1, perWorkerFiles: true, timing: { rebalanceMs: 50 } });
+    const ctl = await control(c);
+    const extra = 3;
+    const n = 1 + MAX_WAITING_OPERATIONS + extra;
+    const socket = net.connect(portOf(ctl.url), "127.0.0.1");
+    let text = "";
+    socket.on("data", (b: Buffer) => {
+      text += b.toString("latin1");
+    });
+    socket.write("POST /workers/0/restart HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".repeat(n));
+    const statuses = () => [...text.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+    await eventually(
+      async () => statuses(),
+      (s) => s.length === n,
+    );
+    socket.destroy();
+    const s = statuses();
+    expect(s.filter((x) => x === 503)).toHaveLength(extra);
+    expect(s.filter((x) => x === 204)).toHaveLength(n - extra);
+    expect(c.workerRunning(0)).toBe(true);
   });
 });
