@@ -40,15 +40,30 @@ export interface ModelStatus {
   relations: RelationStatus[];
 }
 
-/** What the model tracks besides the emulator's state: failed hooks and running hooks, per unit. */
+/**
+ * What the model tracks besides the emulator's state: failed hooks and running hooks, per unit. A failed hook
+ * shows as Juju shows it: workload `error` with `hook failed: "<hook>"`, agent `idle` (Juju records the error
+ * on the agent and swaps the two when it reports them); a running hook makes the agent `executing`.
+ */
 export interface UnitAgentView {
   failedHook(unit: string): string | undefined;
   executing(unit: string): boolean;
   machineOf(unit: string): string;
 }
 
-/** Most severe first: an application without a leader-set status shows its worst unit's. */
-const SEVERITY: readonly string[] = ["error", "blocked", "maintenance", "waiting", "active", "unknown"];
+/**
+ * Most severe first (Juju's status.DeriveStatus order): an application whose leader set no status shows its
+ * most severe unit's; the first unit wins a tie.
+ */
+const SEVERITY: readonly string[] = [
+  "error",
+  "blocked",
+  "maintenance",
+  "waiting",
+  "active",
+  "terminated",
+  "unknown",
+];
 
 function worst(entries: StatusEntry[]): StatusEntry {
   let best: StatusEntry = { current: "unknown", message: "" };
@@ -82,7 +97,6 @@ export function modelStatus(state: ModelState, agent: UnitAgentView): ModelStatu
         ? { current: app.status.status, message: app.status.message }
         : undefined;
     const unitEntries = Object.values(units).map((u) => u["workload-status"]);
-    const errored = unitEntries.find((e) => e.current === "error");
     const relations: Record<string, string[]> = {};
     for (const rel of Object.values(state.relations)) {
       const endpoint = rel.endpoints[name];
@@ -92,7 +106,9 @@ export function modelStatus(state: ModelState, agent: UnitAgentView): ModelStatu
     }
     applications[name] = {
       charm: app.meta.name,
-      "application-status": errored ?? set ?? worst(unitEntries),
+      // Juju derives it only while the leader has set none: a set status stands even over a unit in error
+      // (the unit's own line shows the error).
+      "application-status": set ?? worst(unitEntries),
       units,
       relations,
     };
