@@ -405,6 +405,19 @@ export function createCharm(deps: CharmDeps): Charm {
   async function relationBroken(hook: Hook, relation: Relation): Promise<string | undefined> {
     if (!(await hook.isLeader())) return undefined;
     const previous = await readDesired(deps.stateDir);
+    if ((await readHookState(deps.stateDir)).leftRelations?.includes(relation.id)) {
+      // remove-unit: this unit leaves a relation that stays (Juju runs relation-broken on the leaving unit
+      // too). Stop acting so the next leader is not fought, and delete nothing: the connectors are the
+      // application's, still wanted by the units that remain.
+      if (previous?.kafkaConnect?.relation === relation.number) {
+        const { kafkaConnect: _gone, generation: _g, writtenAt: _w, ...body } = previous;
+        await writeDesired(deps.stateDir, body, deps.now, previous);
+      }
+      await hook.log.info(
+        `left connect-client relation ${relation.id} (this unit is being removed): nothing deleted`,
+      );
+      return "this unit left the relation; the connectors stay for the remaining units";
+    }
     const access = previous?.kafkaConnect;
     if (!previous || !access || access.relation !== relation.number) {
       // Nothing to act with: say so, since connectors may be left on Kafka Connect.
@@ -435,6 +448,10 @@ export function createCharm(deps: CharmDeps): Charm {
       await deps.supervisor.remove(spec(hook, memory.bindAddress ?? ANY_ADDRESS));
       return;
     }
+    const e = hook.event;
+    if (e.kind === "relation-departed" && "departingUnit" in e && e.departingUnit === hook.unitName) {
+      if (e.endpoint === CONNECT_ENDPOINT) await rememberLeaving(deps.stateDir, e.relationId);
+    }
     let cleanupNote: string | undefined;
     const actions =
       hook.event.kind === "action" && deps.loadActions
@@ -452,6 +469,14 @@ export function createCharm(deps: CharmDeps): Charm {
       reconcile: (h) => reconcile(h, cleanupNote),
     });
   };
+}
+
+/** Notes that this unit itself departed the relation (see HookState.leftRelations). */
+async function rememberLeaving(stateDir: string, relationId: string): Promise<void> {
+  const before = await readHookState(stateDir);
+  const left = before.leftRelations ?? [];
+  if (left.includes(relationId)) return;
+  await writeHookState(stateDir, before, { ...before, leftRelations: [...left, relationId].slice(-64) });
 }
 
 function isBroken(hook: Hook, relation: Relation): boolean {

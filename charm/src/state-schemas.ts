@@ -14,6 +14,11 @@ export const HookState = z.strictObject({
   openedPort: z.optional(z.int()),
   /** The workload's listen address from network-get, reused by routine hooks (which make no network call). */
   bindAddress: z.optional(z.string()),
+  /**
+   * Relation ids (`connect-client:3`) this unit itself departed (remove-unit): its relation-broken then means
+   * "I am leaving", not "the relation is gone", so it must not delete the application's connectors.
+   */
+  leftRelations: z.optional(z.array(z.string()).check(z.maxLength(64))),
 });
 export type HookState = z.infer<typeof HookState>;
 

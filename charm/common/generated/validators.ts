@@ -299,6 +299,7 @@ export const HookStateSchema: JsonSchema = {
     published: { type: "string" },
     openedPort: { type: "integer", minimum: -9007199254740991, maximum: 9007199254740991 },
     bindAddress: { type: "string" },
+    leftRelations: { maxItems: 64, type: "array", items: { type: "string" } },
   },
   additionalProperties: false,
 };

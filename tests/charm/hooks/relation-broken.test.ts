@@ -118,6 +118,40 @@ describe("connect-client relation-broken", () => {
     expect(h.desired()!.kafkaConnect).toBeUndefined();
   });
 
+  it("a leader being removed (it departed the relation itself) deletes nothing and stops acting", async () => {
+    let listed = 0;
+    const h = new Harness({
+      cleanupClient: async () => ({
+        listConnectors: async () => {
+          listed++;
+          return [];
+        },
+        deleteConnector: async () => undefined,
+        close: async () => undefined,
+      }),
+    });
+    harness = h;
+    const plugin = Buffer.from("plugin");
+    h.serves(createHash("sha512").update(plugin).digest("hex"));
+    const base: State = {
+      leader: true,
+      config: { connectors: "" },
+      resources: { "connect-plugin": pluginFile(h.stateDir, plugin, "r.tar") },
+      relations: [connectClient(), peers()],
+      secrets: [providerSecret()],
+    };
+    const s1 = await h.ctx.run(on.relationChanged(1), base);
+    expect(h.desired()!.kafkaConnect).toBeDefined();
+    // remove-unit: Juju tells the leaving unit that it is the one departing, then runs its relation-broken.
+    const s2 = await h.ctx.run(on.relationDeparted(1, "kafka-connect/0", `${APP}/0`), s1);
+    await h.ctx.run(on.relationBroken(1), s2);
+    expect(listed).toBe(0);
+    expect(h.desired()!.kafkaConnect).toBeUndefined();
+    expect(h.ctx.last!.logs.map((l) => l.message)).toContainEqual(
+      expect.stringContaining("this unit is being removed): nothing deleted"),
+    );
+  });
+
   /** relation-broken on a unit whose workload never had access; counts the cleanup client's listings. */
   async function brokenWithoutAccess(leader: boolean) {
     let listed = 0;
