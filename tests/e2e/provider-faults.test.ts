@@ -11,6 +11,7 @@ import {
 } from "./support.js";
 import {
   createsSince,
+  eventually,
   failRepeatedly,
   fireRelationChanged,
   providerBag,
@@ -147,9 +148,12 @@ describe("a misbehaving Kafka Connect provider", () => {
         INTERVAL_MS * 4,
         [U0],
       );
-      // No update-status ran: the workload's custom event brought it (juju-exec … hooks/workload-changed).
-      expect(world.model.hooks.slice(hooksBefore).map((h) => `${h.unit} ${h.hook} via ${h.via}`)).toContain(
-        `${U0} workload-changed via juju-exec`,
+      // No update-status ran: the workload's custom event brought it (juju-exec … hooks/workload-changed). Its
+      // record lands once the hook process is reaped, a moment after the status it set shows.
+      await eventually(
+        async () => world.model.hooks.slice(hooksBefore).map((h) => `${h.unit} ${h.hook} via ${h.via}`),
+        (hooks) => hooks.includes(`${U0} workload-changed via juju-exec`),
+        10_000,
       );
     } finally {
       for (let i = 0; i < WORKERS; i++) await world.kc.cluster.startWorker(i);
