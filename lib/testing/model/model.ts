@@ -133,6 +133,8 @@ export class Model {
   private readonly children = new Set<ChildProcess>();
   private readonly records: HookRecord[] = [];
   private machines = 0;
+  /** The next unit number per application: Juju never gives a removed unit's number to a new one. */
+  private readonly nextUnit = new Map<string, number>();
   private execWaiters = 0;
   private closed = false;
   private pumping: Promise<void> | undefined;
@@ -667,7 +669,9 @@ export class Model {
     const info = this.appInfo(app);
     const created: string[] = [];
     for (let i = 0; i < n; i++) {
-      const name = this.juju.addUnit(app);
+      const n = this.nextUnit.get(app) ?? 0;
+      const name = this.juju.addUnit(app, n);
+      this.nextUnit.set(app, n + 1);
       const address = machineAddress(this.addressBlock, ++this.machines);
       this.juju.state.units[name]!.address = address;
       const machineDir = join(this.dir, "machines", machineName(name));
@@ -701,7 +705,10 @@ export class Model {
       delete rel.unitData[unit];
       if (rel.broken) rel.broken = rel.broken.filter((m) => m !== unit);
     }
-    for (const secret of Object.values(state.secrets)) delete secret.consumers[unit];
+    for (const secret of Object.values(state.secrets)) {
+      delete secret.consumers[unit];
+      secret.grants = secret.grants.filter((g) => g.to !== unit);
+    }
     this.units.delete(unit);
   }
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -189,5 +189,25 @@ describe("juju-exec against hostile callers", () => {
     expect(rec).toMatchObject({ hook: "noisy", via: "juju-exec", ok: false, exitCode: 3 });
     expect(Buffer.byteLength(rec.stderr)).toBe(RECORD_STDERR_BYTES);
     expect(rec.stderr.endsWith("xxthe end\n")).toBe(true);
+  }, 30_000);
+});
+
+describe("a removed unit leaves nothing to its successor", () => {
+  it("a new unit gets a new number (as Juju's), and the removed unit's secret grants and reads go", async () => {
+    model = await Model.create();
+    expect(await model.deploy("a", { charm, units: 2 })).toEqual(["a/0", "a/1"]);
+    const uri = await model.addSecret({ value: "for-a1-only" });
+    const secret = Object.values(model.juju.state.secrets)[0]!;
+    // What a unit-scoped grant (secret-grant --unit) and a read leave behind.
+    secret.grants.push({ to: "a/1" });
+    secret.consumers["a/1"] = { tracked: 1 };
+    await model.removeUnit("a/1");
+    expect(secret.grants).toEqual([]);
+    expect(secret.consumers).toEqual({});
+    expect(await model.addUnit("a")).toEqual(["a/2"]);
+    const read = await execIn(model, ["-u", "a/2", "secret-get", uri]).done;
+    expect([read.code, read.stderr]).toEqual([1, "ERROR permission denied\n"]);
+    await model.removeUnit("a/0");
+    expect(await model.addUnit("a")).toEqual(["a/3"]);
   }, 30_000);
 });
