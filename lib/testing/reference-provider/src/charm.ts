@@ -41,6 +41,14 @@ const USERS_LABEL = "rest-users";
 const STATE_LOADED = "kafka-connect.loaded";
 const MAX_CREDENTIALS_FILE = 1024 * 1024;
 const MAX_CA_FILE = 256 * 1024;
+/**
+ * All plugin downloads of one hook together. A hostile or broken URL (a body that trickles) would otherwise cost
+ * the fetcher's default 4 tries × 60 s on EVERY hook of every unit, holding the machine lock that long (the
+ * model emulator kills a hook at 120 s, and then nothing of that hook is committed, other relations included).
+ */
+export const DOWNLOAD_BUDGET_MS = 45_000;
+/** Per-download defaults inside that budget: two tries, so a transient failure is retried within the hook. */
+const FETCH_DEFAULTS = { timeoutMs: 20_000, attempts: 2, backoffMs: 500, backoffCapMs: 2_000 } as const;
 /** Canonical's provider gives its own REST calls 2 s (KC:src/managers/connect.py:96-136); ours get a total bound. */
 const DELETE_BUDGET_MS = 20_000;
 
@@ -49,6 +57,8 @@ export interface ProviderCharmOptions {
   readonly controlUrl: (hook: Hook) => string | undefined;
   /** Limits, timeouts, retries of each plugin download (see fetchPlugin). */
   readonly fetch?: PluginInstallerOptions["fetch"];
+  /** Bound on all plugin downloads of one hook together (default DOWNLOAD_BUDGET_MS). */
+  readonly downloadBudgetMs?: number;
   /** Bound on each worker-control call (default 10 s). */
   readonly controlTimeoutMs?: number;
 }
@@ -132,7 +142,11 @@ async function reconcile(
   const installer = new PluginInstaller(hook, {
     pluginRoot: worker.pluginPath,
     endpoint: ENDPOINT,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    fetch: {
+      ...FETCH_DEFAULTS,
+      ...opts.fetch,
+      signal: opts.fetch?.signal ?? AbortSignal.timeout(opts.downloadBudgetMs ?? DOWNLOAD_BUDGET_MS),
+    },
   });
   const broken = e.kind === "relation-broken" && e.endpoint === ENDPOINT ? e.relationId : undefined;
   if (broken) {
@@ -150,7 +164,9 @@ async function reconcile(
   const requests = states.flatMap((s) => (s.ok ? [s.request] : []));
   const missing = await firstMissingPlugin(installer, requests);
   if (missing) await hook.setUnitStatus("waiting", `installing the plugin for relation ${missing}`);
-  const outcomes = await installer.ensure(requests);
+  // One relation at a time per call, all relations at once: a slow URL shares the budget, it does not queue
+  // the others behind it (each relation has its own state key and its own `relation-<id>-` dirs).
+  const outcomes = (await Promise.all(requests.map((r) => installer.ensure([r])))).flat();
 
   // ---- users: the leader keeps them in one app-owned secret; every unit loads them into its worker ----
   let users: Users | undefined;
