@@ -1,14 +1,10 @@
-import { readdir, readFile } from "node:fs/promises";
-import type { Server } from "node:http";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CharmMeta } from "../../../lib/juju/index.js";
-import {
-  buildPluginTarball,
-  Context,
-  loadCharmMeta,
-  parseJavaProperties,
-} from "../../../lib/testing/index.js";
+import { buildPluginTarball, Context, followUpEvent, loadCharmMeta } from "../../../lib/testing/index.js";
 import {
   kafkaConnectCharm,
   type ProviderCharmOptions,
@@ -81,16 +77,6 @@ function unitStatus(unit: string) {
   return model.juju.state.units[unit]!.status;
 }
 
-/** Every password the workers were given (admin and each relation's). */
-async function _passwords(): Promise<string[]> {
-  const out: string[] = [];
-  for (const w of control.workers) {
-    const text = await readFile(w.credentialsFile, "latin1").catch(() => "");
-    out.push(...parseJavaProperties(text).values());
-  }
-  return [...new Set(out)].filter(Boolean);
-}
-
 describe("a requirer publishing a hostile plugin-url", () => {
   const cases: [string, (h: HostileServer) => string, RegExp][] = [
     ["a redirect loop", (h) => `${h.url}/loop`, /redirect/i],
@@ -151,3 +137,186 @@ it("one hook's downloads share a bounded budget: a trickling URL cannot hold the
     });
   }
 }, 30_000);
+
+/** A control server whose GET and POST answers the test decides (a hang is a request never answered). */
+async function startControl(
+  handler: (req: { method: string; url: string }) => { status: number; body?: string } | "hang",
+): Promise<string> {
+  const server = createServer((req, res) => {
+    const answer = handler({ method: req.method ?? "", url: req.url ?? "" });
+    if (answer === "hang") return;
+    res.writeHead(answer.status, { "content-type": "application/json" }).end(answer.body ?? "");
+  });
+  extraServers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/workers/0`;
+}
+
+describe("a worker control that hangs or lies", () => {
+  it("a GET that never answers: the hook ends within the bound and the status says so", async () => {
+    const url = await startControl(() => "hang");
+    await setup({ controlUrl: () => url, controlTimeoutMs: 300 });
+    for (const u of model.unitsOf(KC)) {
+      expect(unitStatus(u)).toEqual({
+        status: "waiting",
+        message: "worker control: cannot reach worker control: timed out; will retry",
+      });
+    }
+  });
+
+  it("a restart that never answers: the status says the restart failed and why, not that the worker stopped", async () => {
+    const w = control.workers[0]!;
+    const info = JSON.stringify({
+      index: 0,
+      endpoint: "http://127.0.0.1:18083",
+      running: true,
+      pluginPath: w.pluginPath,
+      credentialsFile: w.credentialsFile,
+      caFile: null,
+    });
+    const url = await startControl((req) => (req.method === "GET" ? { status: 200, body: info } : "hang"));
+    await setup({ controlUrl: () => url, controlTimeoutMs: 300 });
+    expect(unitStatus(`${KC}/0`)).toEqual({
+      status: "waiting",
+      message: "worker 0: worker restart failed: timed out; will retry on the next hook",
+    });
+  });
+
+  const lies: [string, Record<string, unknown>][] = [
+    ["a relative plugin path", { pluginPath: "plugins" }],
+    ["a plugin path with ..", { pluginPath: "/tmp/../etc" }],
+    ["a relative credentials file", { credentialsFile: "connect.password" }],
+    ["an endpoint that is not http(s)", { endpoint: "file:///etc/passwd" }],
+    ["an endpoint with credentials in it", { endpoint: "http://admin:pw@127.0.0.1:8083" }],
+  ];
+  for (const [what, lie] of lies) {
+    it(`an answer with ${what} is refused, nothing written`, async () => {
+      const w = control.workers[0]!;
+      const body = JSON.stringify({
+        index: 0,
+        endpoint: "http://127.0.0.1:18083",
+        running: true,
+        pluginPath: w.pluginPath,
+        credentialsFile: w.credentialsFile,
+        caFile: null,
+        ...lie,
+      });
+      const url = await startControl(() => ({ status: 200, body }));
+      await setup({ controlUrl: () => url });
+      expect(unitStatus(`${KC}/0`).status).toBe("waiting");
+      expect(unitStatus(`${KC}/0`).message).toMatch(/^worker control: worker control answer has/);
+      expect(await readFile(w.credentialsFile).catch(() => undefined)).toBeUndefined();
+    });
+  }
+});
+
+describe("rotate-password given bad input", () => {
+  // actions.yaml declares relation-id an integer >= 0 with no other params: Juju refuses anything else before
+  // the charm runs (the emulator checks the same schema).
+  const refused: [string, Record<string, unknown>, RegExp][] = [
+    ["a negative id", { "relation-id": -1 }, /must be >= 0/],
+    ["a fraction", { "relation-id": 1.5 }, /must be integer/],
+    ["a string", { "relation-id": "1; rm -rf /" }, /must be integer/],
+    ["no id", {}, /relation-id/],
+    ["an extra param", { "relation-id": 1, password: "chosen" }, /password/],
+  ];
+  for (const [what, params, why] of refused) {
+    it(`${what}: refused before the charm runs`, async () => {
+      const { context } = await setup();
+      await expect(
+        context.runOn(model.juju, `${KC}/0`, { kind: "action", action: "rotate-password", params }),
+      ).rejects.toThrow(why);
+    });
+  }
+
+  it("a relation that does not exist: the action fails saying which exist, no password changes", async () => {
+    const { context } = await setup();
+    const rel = await requirer("good", plugin.url);
+    const before = await readFile(control.workers[0]!.credentialsFile, "latin1");
+    const record = await context.runOn(model.juju, `${KC}/0`, {
+      kind: "action",
+      action: "rotate-password",
+      params: { "relation-id": 999 },
+    });
+    expect(record.actionFailure).toBe(`there is no relation connect-client:999; give one of: ${rel}`);
+    expect(record.followUps).toEqual([]);
+    expect(await readFile(control.workers[0]!.credentialsFile, "latin1")).toBe(before);
+  });
+
+  it("on a unit that is not the leader: refused, with where to run it", async () => {
+    const { context } = await setup();
+    const rel = await requirer("good", plugin.url);
+    const before = await readFile(control.workers[1]!.credentialsFile, "latin1");
+    const record = await context.runOn(model.juju, `${KC}/1`, {
+      kind: "action",
+      action: "rotate-password",
+      params: { "relation-id": rel },
+    });
+    expect(record.actionFailure).toBe(
+      "rotate-password runs on the leader only: run it on the unit juju status marks with *",
+    );
+    expect(record.followUps).toEqual([]);
+    expect(await readFile(control.workers[1]!.credentialsFile, "latin1")).toBe(before);
+  });
+});
+
+describe("secrets stay secret", () => {
+  it("no password in argv, logs, status, action results, failures, stderr or the peer databags", async () => {
+    const { context } = await setup();
+    const rel = await requirer("good", plugin.url);
+    plugin.status = 404;
+    await requirer("broken", `${plugin.url}?v=2`);
+    const rotated = await context.runOn(model.juju, `${KC}/0`, {
+      kind: "action",
+      action: "rotate-password",
+      params: { "relation-id": rel },
+    });
+    for (const f of rotated.followUps) await model.run(f.unit, followUpEvent(f));
+    await model.settle();
+    await model.removeRelation(rel, "good", KC);
+    await model.settle();
+
+    // Every password the provider ever made: every revision of its secrets.
+    const passwords = new Set<string>();
+    for (const s of Object.values(model.juju.state.secrets)) {
+      if (s.owner.kind !== "application" || s.owner.app !== KC) continue;
+      for (const content of Object.values(s.revisions))
+        for (const [k, v] of Object.entries(content))
+          if (k !== "username" && v.length >= 16) passwords.add(v);
+    }
+    expect(passwords.size).toBeGreaterThanOrEqual(4); // admin, the broken relation, good's old and new
+    const places: [string, string][] = [];
+    for (const { unit, event, record } of [
+      ...model.records,
+      { unit: `${KC}/0`, event: { kind: "action" }, record: rotated },
+    ]) {
+      const at = `${unit} ${event.kind}`;
+      for (const c of record.toolCalls) places.push([`${at} argv of ${c.tool}`, c.args.join(" ")]);
+      for (const l of record.logs) places.push([`${at} log`, l.message]);
+      for (const s of record.statusHistory) places.push([`${at} status`, s.status.message]);
+      places.push([`${at} action results`, JSON.stringify(record.actionResults)]);
+      places.push([`${at} action failure`, record.actionFailure ?? ""]);
+      places.push([`${at} stderr`, record.stderr]);
+    }
+    for (const r of Object.values(model.juju.state.relations)) {
+      places.push([`relation ${r.id} data`, JSON.stringify([r.appData, r.unitData])]);
+    }
+    const leaks = places.filter(([, text]) => [...passwords].some((p) => text.includes(p))).map(([w]) => w);
+    expect(leaks).toEqual([]);
+    // The check can fail: the credentials files do hold them.
+    const file = await readFile(control.workers[0]!.credentialsFile, "latin1");
+    expect([...passwords].some((p) => file.includes(p))).toBe(true);
+  });
+
+  it("the credentials file is replaced whole and 0600, even over a file that was world-readable", async () => {
+    const w = control.workers[0]!;
+    const { writeFile: write } = await import("node:fs/promises");
+    await write(w.credentialsFile, "stale=x\n", { mode: 0o644 });
+    await setup();
+    await requirer("good", plugin.url);
+    expect((await stat(w.credentialsFile)).mode & 0o777).toBe(0o600);
+    const dir = await readdir(join(w.credentialsFile, ".."));
+    expect(dir.filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    expect(w.loaded.every((text) => !text.includes("stale="))).toBe(true);
+  });
+});

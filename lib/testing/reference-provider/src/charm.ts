@@ -203,6 +203,7 @@ async function reconcile(
   const digest = loadDigest(text, dirs);
   const state = await hook.tools.stateGetAll();
   let running = worker.running;
+  let controlProblem: string | undefined;
   if (state[STATE_LOADED] !== digest || !running) {
     // PropertyFileLoginModule caches the file per JVM and plugin.path is scanned at start, so new users and
     // plugins need a restart (apache/kafka PropertyFileLoginModule.java; KC restarts for the same reasons).
@@ -212,8 +213,10 @@ async function reconcile(
       running = true;
       await hook.tools.stateSet({ [STATE_LOADED]: digest });
     } catch (err) {
+      // Whether the worker still runs (the old users) or not, it has not loaded these: not ready.
       running = false;
-      await hook.log.warning(`worker ${worker.index}: ${(err as Error).message}`);
+      controlProblem = (err as Error).message;
+      await hook.log.warning(`worker ${worker.index}: ${controlProblem}`);
     }
   }
   const readyHere = running
@@ -230,7 +233,7 @@ async function reconcile(
         [KEY_READY]: ownReady,
       })
     : [];
-  await setStatus(hook, worker, running, states, outcomes, waiting);
+  await setStatus(hook, worker, running, controlProblem, states, outcomes, waiting);
   return { users, version };
 }
 
@@ -355,6 +358,7 @@ async function setStatus(
   hook: Hook,
   worker: WorkerControlInfo,
   running: boolean,
+  controlProblem: string | undefined,
   states: readonly RequestState[],
   outcomes: readonly InstallOutcome[],
   waiting: readonly string[],
@@ -366,6 +370,12 @@ async function setStatus(
   }
   const plugin = pluginInstallStatus(outcomes);
   if (plugin) return hook.setUnitStatus(plugin.status, plugin.message);
+  if (controlProblem) {
+    return hook.setUnitStatus(
+      "waiting",
+      `worker ${worker.index}: ${controlProblem}; will retry on the next hook`,
+    );
+  }
   if (!running) {
     return hook.setUnitStatus(
       "waiting",

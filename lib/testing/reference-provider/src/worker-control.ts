@@ -3,6 +3,7 @@
  * `GET <url>` describes the worker, `POST <url>/restart|stop|start` answers 204. Every call is bounded in time
  * and in the bytes read; the answer is checked before use.
  */
+import { isAbsolute, normalize, sep } from "node:path";
 
 export interface WorkerControlInfo {
   readonly index: number;
@@ -45,6 +46,21 @@ function describe(err: unknown): string {
   return e?.cause?.code ?? (err instanceof Error ? err.message : String(err));
 }
 
+/** An absolute path with no `.`/`..` segments: the charm writes there, so it must not depend on its cwd. */
+function isPlainAbsolutePath(p: string): boolean {
+  return isAbsolute(p) && normalize(p) === p && !p.split(sep).includes("..") && !p.includes("\0");
+}
+
+/** http(s) with no user or password in it (the endpoint is published to requirers). */
+function isRestUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === "http:" || u.protocol === "https:") && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
+
 export function parseControlInfo(text: string): WorkerControlInfo {
   let doc: unknown;
   try {
@@ -61,6 +77,14 @@ export function parseControlInfo(text: string): WorkerControlInfo {
     throw new WorkerControlError("worker control answer lacks endpoint, pluginPath or credentialsFile");
   if (o.caFile !== null && o.caFile !== undefined && !str("caFile"))
     throw new WorkerControlError("worker control answer has a caFile that is not a path");
+  for (const k of ["pluginPath", "credentialsFile", "caFile"] as const) {
+    if (typeof o[k] === "string" && !isPlainAbsolutePath(o[k] as string))
+      throw new WorkerControlError(`worker control answer has a ${k} that is not a plain absolute path`);
+  }
+  if (!isRestUrl(o.endpoint as string))
+    throw new WorkerControlError(
+      "worker control answer has an endpoint that is not an http(s) URL without credentials",
+    );
   return {
     index: o.index as number,
     endpoint: o.endpoint as string,
