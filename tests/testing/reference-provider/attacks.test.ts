@@ -320,3 +320,52 @@ describe("secrets stay secret", () => {
     expect(w.loaded.every((text) => !text.includes("stale="))).toBe(true);
   });
 });
+
+describe("relation bookkeeping under attack", () => {
+  it("a 1 MiB plugin-url in the databag: blocked naming the relation, a bounded status, the other relation served", async () => {
+    await setup();
+    const good = await requirer("good", plugin.url);
+    const bad = await requirer("hostile", plugin.url);
+    // Written as a hostile requirer would, past its own library's checks.
+    model.juju.state.relations[String(bad)]!.appData.hostile!["plugin-url"] =
+      `http://x/${"a".repeat(1024 * 1024)}`;
+    for (const u of model.unitsOf(KC)) {
+      await model.run(u, { kind: "relation-changed", relationId: bad, remoteUnit: "hostile/0" });
+    }
+    await model.settle();
+    for (const u of model.unitsOf(KC)) {
+      const s = unitStatus(u);
+      expect(s.status).toBe("blocked");
+      expect(s.message).toBe(
+        `the integrator on connect-client:${bad} published a plugin-url of ${1024 * 1024 + 9} characters (at most 8192); the integrator must fix its databag`,
+      );
+    }
+    expect(lastConnection.get("good/0")?.username).toBe(`relation-${good}`);
+  });
+
+  it("relations 1 and 10: a unit that missed relation 1's broken hook sweeps relation 1's dirs only", async () => {
+    await setup();
+    model.deploy("a", integratorCharm, integratorMeta);
+    model.deploy("b", integratorCharm, integratorMeta);
+    const one = model.juju.relate(
+      { app: "a", endpoint: "connect-client" },
+      { app: KC, endpoint: "connect-client" },
+      1,
+    );
+    const ten = model.juju.relate(
+      { app: "b", endpoint: "connect-client" },
+      { app: KC, endpoint: "connect-client" },
+      10,
+    );
+    expect([one, ten]).toEqual([1, 10]);
+    const { mkdir } = await import("node:fs/promises");
+    const w = control.workers[0]!;
+    // Relation 1 is gone from the model, but its dirs (and a staging dir) were left on this worker.
+    delete model.juju.state.relations["1"];
+    for (const d of ["relation-1-aaaa", ".relation-1-tmp", "relation-10-bbbb", "relation-100-cccc", "other"])
+      await mkdir(join(w.pluginPath, d), { recursive: true });
+    await model.run(`${KC}/0`, { kind: "update-status" });
+    // relation 10's requirer has published nothing yet: its dir is not touched either.
+    expect((await readdir(w.pluginPath)).sort()).toEqual(["other", "relation-10-bbbb"]);
+  });
+});
