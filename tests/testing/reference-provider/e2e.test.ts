@@ -74,9 +74,14 @@ async function relationDirs(worker: number, relation: number): Promise<string[]>
   return names.filter((n) => n.startsWith(`relation-${relation}-`));
 }
 
+/** Every password any worker was given so far (collected as the test goes: removed users leave the files). */
+const seenPasswords = new Set<string>();
+
 async function workerUsers(worker: number): Promise<string[]> {
   const text = await readFile(kc.cluster.workerFiles(worker).credentialsFile, "latin1");
-  return [...parseJavaProperties(text).keys()].sort();
+  const users = parseJavaProperties(text);
+  for (const p of users.values()) if (p) seenPasswords.add(p);
+  return [...users.keys()].sort();
 }
 
 describe("the reference provider in the model emulator (2 units) with a requirer charm", () => {
@@ -135,4 +140,18 @@ describe("the reference provider in the model emulator (2 units) with a requirer
       expect(await getRoot(endpoint, bareCredentials.username, bareCredentials.password)).toBe(200);
     }
   }, 120_000);
+
+  it("no password in any hook's stderr or any status of the model", () => {
+    expect(seenPasswords.size).toBeGreaterThanOrEqual(3); // admin and both relations'
+    const places = [
+      ...model.hooks.map((h) => [`${h.unit} ${h.hook} stderr`, h.stderr] as const),
+      ...Object.values(model.status().applications).flatMap((a) =>
+        Object.entries(a.units ?? {}).map(
+          ([u, st]) => [`${u} status`, st["workload-status"].message] as const,
+        ),
+      ),
+    ];
+    const leaks = places.filter(([, text]) => [...seenPasswords].some((p) => text.includes(p)));
+    expect(leaks.map(([where]) => where)).toEqual([]);
+  });
 });
