@@ -287,6 +287,11 @@ export function createCharm(deps: CharmDeps): Charm {
       history,
     });
     const { desired } = await writeDesired(stateDir, body, deps.now, previous);
+    // What the workload must act on changed (not just the restart history it reports back): until a snapshot
+    // of this generation exists, status is about the previous declaration.
+    if (declarationOf(desired) !== (previous ? declarationOf(previous) : undefined)) {
+      remembered.declaredGeneration = desired.generation;
+    }
 
     // Port and metrics relation.
     if (remembered.openedPort !== options.port) {
@@ -322,6 +327,9 @@ export function createCharm(deps: CharmDeps): Charm {
       plugin: pluginView.mode === "serve" ? { mode: "serve", published } : pluginView,
       relation: relationView,
       desired,
+      ...(remembered.declaredGeneration !== undefined
+        ? { declaredGeneration: remembered.declaredGeneration }
+        : {}),
       ...(snapshot ? { snapshot } : {}),
       ...(unreadable ? { snapshotProblem: unreadable } : {}),
       ...(cleanupNote ? { cleanup: cleanupNote } : {}),
@@ -469,6 +477,11 @@ export function createCharm(deps: CharmDeps): Charm {
       reconcile: (h) => reconcile(h, cleanupNote),
     });
   };
+}
+
+/** The part of a desired state the workload acts on Kafka Connect with (see HookState.declaredGeneration). */
+function declarationOf(d: DesiredState): string {
+  return JSON.stringify([d.connectors, d.kafkaConnect ?? null, d.holds, d.restartPolicy]);
 }
 
 /** Notes that this unit itself departed the relation (see HookState.leftRelations). */

@@ -19,6 +19,8 @@ export const HookState = z.strictObject({
    * "I am leaving", not "the relation is gone", so it must not delete the application's connectors.
    */
   leftRelations: z.optional(z.array(z.string()).check(z.maxLength(64))),
+  /** The desired generation at which the connectors, access, holds or policy last changed. */
+  declaredGeneration: z.optional(z.int().check(z.minimum(0))),
 });
 export type HookState = z.infer<typeof HookState>;
 

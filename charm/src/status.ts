@@ -46,6 +46,11 @@ export interface StatusInput {
   readonly snapshotProblem?: string;
   /** What relation-broken did about our connectors, when this hook removed the relation. */
   readonly cleanup?: string;
+  /**
+   * The desired generation at which what the workload acts on last changed: a snapshot older than it is
+   * about the previous declaration.
+   */
+  readonly declaredGeneration?: number;
 }
 
 /** One line, no control characters, at most `max` characters: whatever the snapshot or the config held. */
@@ -85,9 +90,10 @@ export function computeStatus(input: StatusInput): UnitStatus {
     }
     if (relation.blocked) return s("blocked", relation.reason);
     if (leader && input.plugin.mode === "serve" && !input.plugin.published) return waitingForServer(port);
-    if (relation.code === "waiting-for-provider" || relation.code === "secret-not-granted") {
+    if (relation.code === "waiting-for-provider")
       return s("waiting", "waiting for Kafka Connect credentials");
-    }
+    // Which secret and over which relation: a provider that never grants it must be findable from status.
+    if (relation.code === "secret-not-granted") return s("waiting", relation.reason);
     return s("waiting", relation.reason);
   }
   if (leader && input.plugin.mode === "serve" && !input.plugin.published) return waitingForServer(port);
@@ -125,6 +131,11 @@ function leaderStatus(input: StatusInput): UnitStatus {
       return s("waiting", `${lead}${cause}${hint}`);
     }
     return s("maintenance", "starting the workload");
+  }
+  // This hook (or one just before it) changed the declaration and the workload has not acted on it yet: what
+  // the snapshot says is about the previous one. The workload runs workload-changed once it has.
+  if (input.declaredGeneration !== undefined && snapshot.generation < input.declaredGeneration) {
+    return s("maintenance", "applying the new declaration to Kafka Connect");
   }
   const kc = snapshot.kafkaConnect;
   if (kc && !kc.reachable) {
@@ -177,7 +188,9 @@ function leaderStatus(input: StatusInput): UnitStatus {
       `${c.declared} ${failed.what} FAILED, restart ${n + 1}${of} pending: ${failed.trace}`,
     );
   }
-  return s("active", summary(desired, observed));
+  const { text, settling } = summary(desired, observed);
+  // Connectors still being created, assigned or restarted: "short downtime that should self-resolve".
+  return s(settling ? "maintenance" : "active", text);
 }
 
 function failure(o: ConnectorObservation): { what: string; trace: string } | undefined {
@@ -190,8 +203,13 @@ function firstLine(trace: string | undefined): string {
   return oneLine(trace?.split("\n")[0] ?? "", 120) || "no trace";
 }
 
-function summary(desired: DesiredState, observed: Map<string, ConnectorObservation>): string {
-  if (!desired.connectors.length) return "no connectors declared: set the connectors option";
+function summary(
+  desired: DesiredState,
+  observed: Map<string, ConnectorObservation>,
+): { text: string; settling: boolean } {
+  if (!desired.connectors.length) {
+    return { text: "no connectors declared: set the connectors option", settling: false };
+  }
   let want = 0;
   let running = 0;
   let tasksRunning = 0;
@@ -221,5 +239,5 @@ function summary(desired: DesiredState, observed: Map<string, ConnectorObservati
   if (others.stopped) parts.push(`${others.stopped} stopped`);
   let text = parts.join(", ");
   if (held.length) text += `; by action: ${held.join(", ")} (run resume to release)`;
-  return text;
+  return { text, settling: running < want };
 }

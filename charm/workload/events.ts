@@ -58,6 +58,11 @@ export interface HealthDigest {
   readonly failed: readonly string[];
   readonly gaveUp: readonly string[];
   readonly converged: boolean;
+  /**
+   * The declaration the snapshot reflects: a hook that changed it rendered status from the older snapshot,
+   * so the first cycle on a new generation must tell Juju again, even when health looks the same.
+   */
+  readonly generation: number;
 }
 
 export function healthDigest(snapshot: StatusSnapshot): HealthDigest {
@@ -80,6 +85,7 @@ export function healthDigest(snapshot: StatusSnapshot): HealthDigest {
     failed: failed.sort(),
     gaveUp: gaveUp.sort(),
     converged,
+    generation: snapshot.generation,
   };
 }
 
@@ -90,6 +96,7 @@ export const QUIET_DIGEST: HealthDigest = {
   failed: [],
   gaveUp: [],
   converged: true,
+  generation: 0,
 };
 
 export function digestKey(d: HealthDigest): string {

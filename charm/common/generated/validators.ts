@@ -300,6 +300,7 @@ export const HookStateSchema: JsonSchema = {
     openedPort: { type: "integer", minimum: -9007199254740991, maximum: 9007199254740991 },
     bindAddress: { type: "string" },
     leftRelations: { maxItems: 64, type: "array", items: { type: "string" } },
+    declaredGeneration: { type: "integer", minimum: 0, maximum: 9007199254740991 },
   },
   additionalProperties: false,
 };

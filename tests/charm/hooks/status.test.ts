@@ -187,6 +187,45 @@ const cases: [string, StatusInput, string][] = [
     "waiting: waiting for Kafka Connect credentials",
   ],
   [
+    "the provider has not granted its secret: which one, over which relation",
+    base({
+      relation: {
+        ready: false,
+        code: "secret-not-granted",
+        reason:
+          "secret-user secret:d3kq8fvmp25c77fmstqg is not readable yet: the provider has not granted it over connect-client:1",
+        blocked: false,
+      },
+    }),
+    "waiting: secret-user secret:d3kq8fvmp25c77fmstqg is not readable yet: the provider has not granted it over connect-client:1",
+  ],
+  [
+    "the snapshot is of an older declaration than the one just written",
+    base({
+      desired: desired([a], { generation: 4 }),
+      declaredGeneration: 4,
+      snapshot: snapshot([observed(a)]),
+    }),
+    "maintenance: applying the new declaration to Kafka Connect",
+  ],
+  [
+    "a newer generation that only carries restart history back is not a new declaration",
+    base({
+      desired: desired([a], { generation: 5 }),
+      declaredGeneration: 3,
+      snapshot: snapshot([observed(a)]),
+    }),
+    "active: 1/1 connectors running (1/1 tasks)",
+  ],
+  [
+    "connectors still starting (created, not yet running)",
+    base({
+      desired: desired([a, b]),
+      snapshot: snapshot([observed(a), observed(b, { state: "UNASSIGNED", tasks: [] })]),
+    }),
+    "maintenance: 1/2 connectors running (1/1 tasks)",
+  ],
+  [
     "no relation",
     base({ relation: { ready: false, code: "no-relation", reason: "x", blocked: true } }),
     "blocked: no Kafka Connect relation: juju integrate app <kafka-connect app>",

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StatusSnapshot } from "../../../charm/common/snapshot.js";
 import {
+  digestKey,
   dispatchArgv,
   HealthNotifier,
   healthDigest,
@@ -345,6 +346,7 @@ describe("healthDigest", () => {
       failed: ["orders_kci_r1_x#1"],
       gaveUp: ["orders_kci_r1_x"],
       converged: false,
+      generation: 1,
     });
     const healthy = healthDigest(snap({ connectors: [obs("RUNNING", ["RUNNING"])] }));
     expect(healthy.converged).toBe(true);
@@ -355,6 +357,13 @@ describe("healthDigest", () => {
       }),
     );
     expect(busier).toEqual(healthy);
+  });
+
+  it("differs for a new declaration even when health is the same (the hook that wrote it showed the old one)", () => {
+    const running = { connectors: [obs("RUNNING", ["RUNNING"])] };
+    expect(digestKey(healthDigest(snap({ ...running, generation: 2 })))).not.toBe(
+      digestKey(healthDigest(snap({ ...running, generation: 1 }))),
+    );
   });
 });
 
