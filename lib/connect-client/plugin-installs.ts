@@ -1,11 +1,9 @@
 import type { Hook } from "../juju/index.js";
-import {
-  type FetchedPlugin,
-  type FetchPluginOptions,
-  fetchPlugin,
-  PluginFetchError,
-  removePluginDirs,
-} from "./plugin-fetcher/index.js";
+import { removePluginDirs } from "./plugin-fetcher/dirs.js";
+import { PluginFetchError } from "./plugin-fetcher/errors.js";
+// Types only: the fetcher (undici, tar) is imported when a download is due, so a provider's routine hooks,
+// which find every plugin installed, never load it (a bundled charm gets it as a chunk).
+import type { FetchedPlugin, FetchPluginOptions } from "./plugin-fetcher/index.js";
 import type { IntegrationRequest } from "./provider.js";
 import { DEFAULT_ENDPOINT } from "./requirer.js";
 import { SeenStore, stored } from "./seen.js";
@@ -81,6 +79,7 @@ export class PluginInstaller {
       return { relationId, state: "installed", plugin: before, changed: false };
     let fetched: FetchedPlugin;
     try {
+      const { fetchPlugin } = await import("./plugin-fetcher/index.js");
       fetched = await fetchPlugin({
         ...this.options.fetch,
         url: pluginUrl,

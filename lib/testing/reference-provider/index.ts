@@ -1,5 +1,6 @@
-import { readFileSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,21 +55,45 @@ export interface KafkaConnectDeployment {
 }
 
 let built: Promise<string> | undefined;
-let buildDir: string | undefined;
 
-/** Builds the provider charm once per process, into a temp dir removed at exit. */
+/** Every TypeScript file the charm may bundle (lib/), by path, size and mtime: the build cache's key. */
+async function sourceKey(): Promise<string> {
+  const lib = join(KAFKA_CONNECT_CHARM_DIR, "..", "..");
+  const hash = createHash("sha256");
+  const files = (await readdir(lib, { recursive: true })).filter((f) => /\.(ts|ya?ml)$/.test(f)).sort();
+  for (const f of files) {
+    const st = await stat(join(lib, f));
+    hash.update(`${f}\0${st.size}\0${st.mtimeMs}\n`);
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * Builds the provider charm (minified: every hook pays its start-up) once per source tree into a cache under
+ * the temp dir, shared by test processes and kept across runs: vitest's workers exit without running exit
+ * handlers, so a per-process dir would be left behind each time. Stale builds over an hour old are pruned.
+ */
 function builtCharm(): Promise<string> {
   built ??= (async () => {
-    buildDir = await mkdtemp(join(tmpdir(), "kcp-reference-provider-"));
-    process.once("exit", () => {
-      if (buildDir) rmSyncQuiet(buildDir);
-    });
-    const outDir = join(buildDir, "charm");
-    await buildCharm({
-      entry: join(KAFKA_CONNECT_CHARM_DIR, "src", "main.ts"),
-      charmDir: KAFKA_CONNECT_CHARM_DIR,
-      outDir,
-    });
+    const root = join(tmpdir(), "kcck-reference-provider");
+    const outDir = join(root, await sourceKey());
+    if (await exists(join(outDir, "dispatch"))) return outDir;
+    await mkdir(root, { recursive: true });
+    const staging = await mkdtemp(join(root, ".build-"));
+    try {
+      await buildCharm({
+        entry: join(KAFKA_CONNECT_CHARM_DIR, "src", "main.ts"),
+        charmDir: KAFKA_CONNECT_CHARM_DIR,
+        outDir: staging,
+        minify: true,
+      });
+      // Another process may have won the race: its build is as good as ours.
+      await rename(staging, outDir).catch(async () => rm(staging, { recursive: true, force: true }));
+    } catch (e) {
+      await rm(staging, { recursive: true, force: true });
+      throw e;
+    }
+    await pruneStale(root, outDir);
     return outDir;
   })();
   built.catch(() => {
@@ -77,12 +102,27 @@ function builtCharm(): Promise<string> {
   return built;
 }
 
-function rmSyncQuiet(dir: string): void {
-  try {
-    rmSync(dir, { recursive: true, force: true }); // exit handlers must be synchronous
-  } catch {
-    // best effort at exit
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function pruneStale(root: string, keep: string): Promise<void> {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of await readdir(root).catch(() => [])) {
+    const dir = join(root, name);
+    if (dir === keep) continue;
+    const st = await stat(dir).catch(() => undefined);
+    if (st && st.mtimeMs < hourAgo) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** Removes the cached builds (tests of the harness; a user may also just delete the folder). */
+export async function removeBuiltKafkaConnectCharm(): Promise<void> {
+  built = undefined;
+  await rm(join(tmpdir(), "kcck-reference-provider"), { recursive: true, force: true });
 }
 
 /**
@@ -141,12 +181,4 @@ export async function deployKafkaConnect(
       await cluster.close();
     },
   };
-}
-
-/** Removes the per-process build of the provider charm now (tests that want the disk back early). */
-export async function removeBuiltKafkaConnectCharm(): Promise<void> {
-  const dir = buildDir;
-  built = undefined;
-  buildDir = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
 }

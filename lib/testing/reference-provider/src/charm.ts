@@ -8,9 +8,8 @@ import {
   PluginInstaller,
   type PluginInstallerOptions,
   pluginInstallStatus,
-} from "../../../connect-client/plugins.js";
+} from "../../../connect-client/plugin-installs.js";
 import type { Charm, CharmMeta, Hook, Relation } from "../../../juju/index.js";
-import { KafkaConnectClient } from "../../../kafka-connect/index.js";
 import { connectorsToDelete } from "./cleanup.js";
 import { pluginDirRelations, readBounded, writeSecretFileAtomically } from "./files.js";
 import {
@@ -356,6 +355,8 @@ async function deleteDepartedConnectors(
   const password = users[ADMIN_USER];
   if (!password) return;
   const tlsCa = worker.caFile ? await readBounded(worker.caFile, MAX_CA_FILE) : undefined;
+  // Only this rare path talks to Kafka Connect: the REST client is loaded here, not by every hook.
+  const { KafkaConnectClient } = await import("../../../kafka-connect/index.js");
   const client = new KafkaConnectClient({
     endpoints: [worker.endpoint],
     auth: { username: ADMIN_USER, password },
