@@ -209,47 +209,11 @@ export function revokeGrants(world: World, relation: number, app: string): () =>
 
 /**
  * What Juju does after a provider hook changed its app databag: relation-changed (no remote unit: an app-data
- * change) on every unit of `app`, then the model settles. The Model has no public way to queue a hook, so this
- * reaches its hook queue; the hooks run exactly as the model runs any other (dispatch, tools, lock).
+ * change) on every unit of `app`, then the model settles (Model.emit, for a change made behind Juju's back
+ * such as a grant taken back).
  */
 export async function fireRelationChanged(world: World, app: string, relation: number): Promise<void> {
-  const queue = (
-    world.model as unknown as { queue: { push(...h: { unit: string; event: unknown }[]): void } }
-  ).queue;
-  if (typeof queue?.push !== "function") throw new Error("the Model's hook queue is not where it was");
-  queue.push(
-    ...unitsOf(world.model, app).map((unit) => ({
-      unit,
-      event: { kind: "relation-changed", relationId: relation },
-    })),
-  );
-  await world.model.settle();
-}
-
-/**
- * Waits until the unit's workload acts and sees every named connector RUNNING (all tasks), then runs one
- * update-status tick, as Juju does every 5 minutes. Needed after a fault shorter than the workload's 5 s
- * dispatch interval: its workload-changed is coalesced away when the health returns to what it last
- * dispatched, while a hook in between rendered the fault's snapshot (see the report's bug note), so only
- * update-status brings Juju status back.
- */
-export async function settledByUpdateStatus(
-  world: World,
-  app: string,
-  unit: string,
-  names: readonly string[],
-  timeoutMs = 30_000,
-): Promise<void> {
-  await eventually(
-    async () => snapshotOf(world, unit),
-    (s) =>
-      s?.acting === true &&
-      names.every((n) => {
-        const c = s.connectors.find((o) => o.name === n);
-        return c?.state === "RUNNING" && c.tasks.length > 0 && c.tasks.every((t) => t.state === "RUNNING");
-      }),
-    timeoutMs,
-    (s) => ({ acting: s?.acting, connectors: s?.connectors, log: world.workloadLog(unit, 1500) }),
-  );
-  await world.model.updateStatus(app);
+  for (const unit of unitsOf(world.model, app)) {
+    await world.model.emit(unit, { kind: "relation-changed", relationId: relation });
+  }
 }

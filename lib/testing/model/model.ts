@@ -350,6 +350,61 @@ export class Model {
     await this.settle();
   }
 
+  /**
+   * Writes one side of relation `id` as a charm no test runs would (a far side played by the test, e.g. a
+   * misbehaving provider): `side` is an application (its app databag, as its leader's `relation-set --app`)
+   * or a unit (its unit databag). A key set to null is deleted. When something changed, Juju's
+   * relation-changed runs on every unit of the other application, and the model settles.
+   */
+  async setRelationData(
+    id: number,
+    side: string,
+    data: Readonly<Record<string, string | null>>,
+  ): Promise<void> {
+    this.open();
+    const rel = this.juju.state.relations[String(id)];
+    if (!rel) throw new Error(`relation ${id} not found`);
+    const isUnit = side.includes("/");
+    const app = isUnit ? side.slice(0, side.lastIndexOf("/")) : side;
+    if (!(app in rel.endpoints)) throw new Error(`"${app}" is not in relation ${id}`);
+    if (isUnit && !rel.members.includes(side)) throw new Error(`unit "${side}" is not in relation ${id}`);
+    const bags = isUnit ? rel.unitData : rel.appData;
+    const key0 = isUnit ? side : app;
+    if (!bags[key0]) bags[key0] = {};
+    const bag = bags[key0];
+    let changed = false;
+    for (const [key, value] of Object.entries(data)) {
+      if (value === null ? !(key in bag) : bag[key] === value) continue;
+      if (value === null) delete bag[key];
+      else bag[key] = value;
+      changed = true;
+    }
+    if (!changed) return;
+    for (const other of Object.keys(rel.endpoints).filter((a) => a !== app)) {
+      this.queue.push(
+        ...this.everyUnit(other, {
+          kind: "relation-changed",
+          relationId: id,
+          ...(isUnit ? { remoteUnit: side } : {}),
+        }),
+      );
+    }
+    await this.settle();
+  }
+
+  /**
+   * Runs one event on `unit` as Juju would run it, then settles: Scenario's "run any event", for what a test
+   * plays that the model has no verb for (a grant a provider took back, then the relation-changed a real
+   * provider's next write would cause). An event that could not happen here is refused.
+   */
+  async emit(unit: string, event: KitEvent): Promise<void> {
+    this.open();
+    this.unit(unit);
+    this.juju.hookEnv(unit, event); // throws InconsistentScenarioError for an impossible event
+    this.queue.push({ unit, event });
+    await this.settle();
+  }
+
   /** Moves leadership to `unit`; leader-elected runs on it (the old leader learns from is-leader). */
   async setLeader(unit: string): Promise<void> {
     this.open();

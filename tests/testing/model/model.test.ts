@@ -85,6 +85,23 @@ describe("Model: Juju's hook order", () => {
     ]);
     expect(model.juju.state.relations[String(id)]!.appData.b).toEqual({ url: "http://api" });
 
+    // A test playing b's side: its app data changes as its leader's relation-set would change it; a's units
+    // hear of it. Writing what is already there is no change, so no hook.
+    from = model.hooks.length;
+    await model.setRelationData(id, "b", { url: "ftp://nowhere", extra: null });
+    expect(seq(model, from)).toEqual(["a/0 db-relation-changed", "a/1 db-relation-changed"]);
+    expect(model.juju.state.relations[String(id)]!.appData.b).toEqual({ url: "ftp://nowhere" });
+    from = model.hooks.length;
+    await model.setRelationData(id, "b", { url: "ftp://nowhere" });
+    expect(seq(model, from)).toEqual([]);
+    await expect(model.setRelationData(id, "c", { x: "1" })).rejects.toThrow(/"c" is not in relation/);
+    from = model.hooks.length;
+    await model.emit("a/1", { kind: "relation-changed", relationId: id });
+    expect(seq(model, from)).toEqual(["a/1 db-relation-changed"]);
+    await expect(model.emit("a/1", { kind: "relation-joined", relationId: id })).rejects.toThrow(
+      /needs the remote unit/,
+    );
+
     from = model.hooks.length;
     await model.setLeader("a/1");
     expect(seq(model, from)).toEqual(["a/1 leader-elected"]);
