@@ -35,6 +35,7 @@ import {
   diagnoseSecretUri,
   diagnoseStatus,
   diagnoseTlsFlag,
+  MAX_PLUGIN_URL_LENGTH,
 } from "./rules.js";
 
 const MISSING: Readonly<Record<string, () => string>> = {
@@ -106,6 +107,7 @@ const requirerShape = {
       "URL at which the plugins required by this client are served as a single tarball (an absolute http or " +
       `https URL with a host). If not required, the requirer places the sentinel value "${NOT_REQUIRED}".`,
     examples: ["http://10.1.1.200:8080/api/v1/plugin", NOT_REQUIRED],
+    maxLength: MAX_PLUGIN_URL_LENGTH,
   }),
   [R.requestedSecrets]: described(
     wireString(R.requestedSecrets, (v) => diagnoseSecretKeyList(R.requestedSecrets, v, true)).check(

@@ -131,8 +131,18 @@ export function looksLikeNotRequired(value: string): boolean {
   return value !== NOT_REQUIRED && value.toUpperCase().replace(/[^A-Z]/g, "") === "NOTREQUIRED";
 }
 
+/**
+ * The longest plugin-url accepted. Servers commonly refuse request lines over 8 KiB, so a longer URL cannot be
+ * fetched anyway, and a provider keeps what it last installed from in its unit state: a huge value there would
+ * fail the provider's every hook (a state value is bounded by Juju).
+ */
+export const MAX_PLUGIN_URL_LENGTH = 8192;
+
 export function diagnosePluginUrl(value: string): string[] {
   if (value === NOT_REQUIRED) return [];
+  if (value.length > MAX_PLUGIN_URL_LENGTH) {
+    return [`plugin-url is ${value.length} characters long; at most ${MAX_PLUGIN_URL_LENGTH} are accepted`];
+  }
   if (looksLikeNotRequired(value)) return [msg.pluginUrlSentinel(value)];
   const fault = urlFault(value);
   if (!fault) return [];

@@ -161,6 +161,25 @@ describe("seed 002 examples", () => {
   });
 });
 
+describe("plugin-url length", () => {
+  const bag = (url: string) => ({ "plugin-url": url, "requested-secrets": '["username", "password"]' });
+  const url = (length: number) => {
+    const head = "http://10.1.1.200:8080/";
+    return head + "a".repeat(length - head.length);
+  };
+
+  it("8192 characters are accepted; one more is refused by name, strictly and liberally", () => {
+    expect(decodeRequirerBag(bag(url(8192))).ok).toBe(true);
+    for (const liberal of [false, true]) {
+      const r = decodeRequirerBag(bag(url(8193)), { liberal });
+      expect(r.ok).toBe(false);
+      expect(formatProblems(r.ok ? [] : r.problems)).toContain(
+        "plugin-url is 8193 characters long; at most 8192 are accepted",
+      );
+    }
+  });
+});
+
 describe("every valid corpus entry decodes, and survives a round trip", () => {
   for (const entry of VALID) {
     it(entry.name, () => {

@@ -336,9 +336,11 @@ describe("relation bookkeeping under attack", () => {
     for (const u of model.unitsOf(KC)) {
       const s = unitStatus(u);
       expect(s.status).toBe("blocked");
-      expect(s.message).toBe(
-        `the integrator on connect-client:${bad} published a plugin-url of ${1024 * 1024 + 9} characters (at most 8192); the integrator must fix its databag`,
+      expect(s.message).toContain(`connect-client:${bad}`);
+      expect(s.message).toContain(
+        `plugin-url is ${1024 * 1024 + 9} characters long; at most 8192 are accepted`,
       );
+      expect(s.message.length).toBeLessThanOrEqual(1024);
     }
     expect(lastConnection.get("good/0")?.username).toBe(`relation-${good}`);
   });

@@ -40,8 +40,6 @@ const USERS_LABEL = "rest-users";
 const STATE_LOADED = "kafka-connect.loaded";
 const MAX_CREDENTIALS_FILE = 1024 * 1024;
 const MAX_CA_FILE = 256 * 1024;
-/** Longest plugin-url served: far above any real URL, far below Juju's 64 KiB limit on a unit-state value. */
-export const MAX_PLUGIN_URL = 8 * 1024;
 /**
  * All plugin downloads of one hook together. A hostile or broken URL (a body that trickles) would otherwise cost
  * the fetcher's default 4 tries × 60 s on EVERY hook of every unit, holding the machine lock that long (the
@@ -120,11 +118,9 @@ async function reconcile(
   const e = hook.event;
   const leader = await hook.isLeader();
   const provider = new ConnectClientProvider(hook, { endpoint: ENDPOINT });
-  const oversized = await oversizedPluginUrls(hook);
-  const eventRelation = "relationId" in e ? e.relationId : undefined;
-  // The provider remembers each plugin-url in the unit's state, where Juju refuses a value over 64 KiB and the
-  // whole hook fails: a requirer must not be able to put every relation of this unit in error that way.
-  if (!(eventRelation && oversized.has(eventRelation))) await provider.events();
+  // The library refuses a plugin-url over 8 KiB (the wire's MAX_PLUGIN_URL_LENGTH) before it remembers it in
+  // unit state, so a requirer cannot fail this unit's every hook with a huge value.
+  await provider.events();
 
   const url = opts.controlUrl(hook);
   if (!url) {
@@ -160,17 +156,7 @@ async function reconcile(
     if (leader) await provider.cleanup(broken);
   }
 
-  const states = (await provider.requests()).map((st): RequestState => {
-    const id = st.ok ? st.request.relationId : st.relationId;
-    const length = oversized.get(id);
-    if (length === undefined) return st;
-    return {
-      ok: false,
-      code: "invalid-requirer-data",
-      reason: `the integrator on ${id} published a plugin-url of ${length} characters (at most ${MAX_PLUGIN_URL})`,
-      relationId: id,
-    };
-  });
+  const states: RequestState[] = await provider.requests();
   const liveNumbers = states.map((s) => relationNumber(s.ok ? s.request.relationId : s.relationId));
   // A unit that missed a relation-broken (or a relation removed while it was down) still drops its dirs.
   for (const n of await pluginDirRelations(worker.pluginPath)) {
@@ -250,16 +236,6 @@ async function reconcile(
     : [];
   await setStatus(hook, worker, running, controlProblem, states, outcomes, waiting);
   return { users, version };
-}
-
-/** Relations whose requirer published a plugin-url too long to handle, with its length. */
-async function oversizedPluginUrls(hook: Hook): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const r of await hook.relations(ENDPOINT)) {
-    const url = (await r.remoteAppData())["plugin-url"];
-    if (url !== undefined && url.length > MAX_PLUGIN_URL) out.set(r.id, url.length);
-  }
-  return out;
 }
 
 async function firstMissingPlugin(
