@@ -31,7 +31,10 @@ export interface KafkaConnectClusterOptions {
   workers?: number;
   /** Kafka version the workers emulate, "X.Y" (default "3.9"). */
   version?: string;
-  /** Serve HTTPS with a freshly generated test CA (`caPem`). */
+  /**
+   * Serve HTTPS with a freshly generated test CA (`caPem`). With `perWorkerFiles` this is only the scheme of a
+   * worker whose config file sets no `listeners`: the file decides at each (re)start.
+   */
   tls?: boolean;
   /** Basic auth: a credentials file path (PropertyFileLoginModule format), or users to write to a new one. */
   auth?: string | { users: Record<string, string> };
@@ -41,8 +44,11 @@ export interface KafkaConnectClusterOptions {
    * Give each worker its own plugin path and its own credentials file, as each real worker machine has its own
    * `plugin.path` and JAAS properties file: temp dirs the cluster owns (see `workerFiles`). A worker scans its
    * path and reads its file when it (re)starts. Basic auth is on and every file starts empty, as on a fresh
-   * install (an empty file admits everyone). Not with `pluginPath` or `auth`. Default false: one shared path
-   * and file.
+   * install (an empty file admits everyone). Each worker also reads its own config file at (re)start
+   * (`configFile`, Java properties as connect-distributed.properties): `listeners=https://:<port>` makes it
+   * listen with TLS (same port), `http://…` or no `listeners` without; a bad value keeps it down, as it stops
+   * Kafka. The test CA is made at start (`caPem` is always set). Not with `pluginPath` or `auth`. Default
+   * false: one shared path and file.
    */
   perWorkerFiles?: boolean;
   timing?: Partial<Timing>;
@@ -63,6 +69,8 @@ export interface KafkaConnectClusterOptions {
 export interface WorkerFiles {
   pluginPath: string;
   credentialsFile: string;
+  /** Its config file (only with `perWorkerFiles`): `listeners` decides http or https at each start. */
+  configFile?: string;
 }
 
 /** What `rebalance()` opens. */
@@ -97,9 +105,12 @@ export interface ConnectorSnapshot {
 }
 
 export interface KafkaConnectCluster {
-  /** `scheme://127.0.0.1:port` per worker, in worker order (a stopped worker's entry refuses connections). */
+  /**
+   * `scheme://127.0.0.1:port` per worker, in worker order, the scheme it last started with (a stopped
+   * worker's entry refuses connections).
+   */
   readonly endpoints: readonly string[];
-  /** The test CA when `tls` is on. */
+  /** The test CA when `tls` or `perWorkerFiles` is on. */
   readonly caPem?: string;
   /** e.g. "3.9.0". */
   readonly version: string;

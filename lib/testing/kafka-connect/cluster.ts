@@ -20,6 +20,7 @@ import type { TestTls } from "./tls.js";
 import { parseVersion } from "./versions.js";
 import { freshLoggers, newWorker, type WorkerRuntime } from "./worker.js";
 import { listenWorker, shutdownServer } from "./worker-app.js";
+import { readWorkerScheme, type Scheme, WorkerConfigError } from "./worker-config.js";
 
 export type {
   ConnectorSnapshot,
@@ -46,6 +47,8 @@ class Cluster implements KafkaConnectCluster {
     readonly pluginPath: string,
     private readonly ownedDirs: string[],
     private readonly tls: TestTls | undefined,
+    /** The scheme a worker listens with when its config file sets no `listeners` (the `tls` option). */
+    private readonly defaultScheme: Scheme,
     recordLimit: number,
     /** Each worker's own files (perWorkerFiles), or undefined: every worker reads the shared ones. */
     private readonly perWorker: readonly WorkerFiles[] | undefined,
@@ -65,7 +68,9 @@ class Cluster implements KafkaConnectCluster {
       throw new TypeError(
         "perWorkerFiles makes each worker's plugin path and credentials file: no pluginPath or auth",
       );
-    const tls = opts.tls ? await (await import("./tls.js")).generateTestTls() : undefined;
+    // With perWorkerFiles any worker may switch to https at a restart (its config file): the CA is made now.
+    const tls =
+      opts.tls || opts.perWorkerFiles ? await (await import("./tls.js")).generateTestTls() : undefined;
     // The temp dirs last: nothing between here and the cluster (which removes them on close) can fail.
     const owned: string[] = [];
     const perWorker = opts.perWorkerFiles ? await makeWorkerFiles(count, owned) : undefined;
@@ -80,7 +85,16 @@ class Cluster implements KafkaConnectCluster {
       topicTracking: opts.topicTracking ?? true,
       topicTrackingReset: opts.topicTrackingReset ?? true,
     });
-    const cluster = new Cluster(engine, pluginPath, owned, tls, limit ?? Number.POSITIVE_INFINITY, perWorker);
+    const scheme: Scheme = opts.tls ? "https" : "http";
+    const cluster = new Cluster(
+      engine,
+      pluginPath,
+      owned,
+      tls,
+      scheme,
+      limit ?? Number.POSITIVE_INFINITY,
+      perWorker,
+    );
     try {
       if (perWorker) cluster.credentialsFile = perWorker[0]!.credentialsFile;
       else if (typeof opts.auth === "string") cluster.credentialsFile = opts.auth;
@@ -90,7 +104,6 @@ class Cluster implements KafkaConnectCluster {
         const worker = newWorker(i, opts.basePort === undefined ? 0 : opts.basePort + i, files);
         engine.workers.push(worker);
         await cluster.boot(worker);
-        cluster.endpoints.push(`${tls ? "https" : "http"}://127.0.0.1:${worker.port}`);
       }
       return cluster;
     } catch (e) {
@@ -117,8 +130,20 @@ class Cluster implements KafkaConnectCluster {
 
   // ---- workers ---------------------------------------------------------------------------------------
 
-  /** Starts a worker's JVM, as it were: scans its plugins, reads its credentials, fresh loggers, listens. */
+  /**
+   * Starts a worker's JVM, as it were: reads its config file (a bad one fails the start, as it stops Kafka's
+   * JVM: the worker stays down), scans its plugins, reads its credentials, fresh loggers, listens with the
+   * scheme its config gives, and its endpoint follows.
+   */
   private async boot(w: WorkerRuntime): Promise<void> {
+    let scheme = this.defaultScheme;
+    if (w.configFile !== undefined) {
+      try {
+        scheme = await readWorkerScheme(w.configFile, this.defaultScheme);
+      } catch (e) {
+        throw new WorkerConfigError(`worker ${w.index} stopped: ${(e as Error).message}`);
+      }
+    }
     if (!this.perWorker) {
       // The shared files: setCredentials may have made the file since the worker last started.
       w.pluginPath = this.pluginPath;
@@ -130,7 +155,11 @@ class Cluster implements KafkaConnectCluster {
     w.credentials = w.credentialsFile === undefined ? null : await readCredentialsFile(w.credentialsFile);
     w.loggers = freshLoggers();
     w.generation++;
-    await listenWorker(w, this.tls, (incoming) => this.gateway.serve(w.index, incoming));
+    await listenWorker(w, scheme === "https" ? this.tls : undefined, (incoming) =>
+      this.gateway.serve(w.index, incoming),
+    );
+    w.scheme = scheme;
+    this.endpoints[w.index] = `${scheme}://127.0.0.1:${w.port}`;
     if (this.engine.closed) {
       // close() ran while this worker was booting: it must not outlive the cluster.
       await shutdownServer(w);
@@ -192,7 +221,11 @@ class Cluster implements KafkaConnectCluster {
     const credentialsFile = this.perWorker ? w.credentialsFile : this.credentialsFile;
     if (credentialsFile === undefined)
       throw new Error("basic auth is off: the workers have no credentials file");
-    return { pluginPath, credentialsFile };
+    return {
+      pluginPath,
+      credentialsFile,
+      ...(w.configFile === undefined ? {} : { configFile: w.configFile }),
+    };
   }
 
   async setCredentials(users: Record<string, string>, opts: { worker?: number } = {}): Promise<void> {
@@ -274,8 +307,9 @@ const writeCredentials = (file: string, users: Record<string, string>) =>
   writeFile(file, formatCredentials(users), { encoding: "latin1", mode: 0o600 });
 
 /**
- * One directory per worker, as each worker machine has its own: `worker-<i>/plugins/` and an empty
- * `worker-<i>/connect.password` (mode 0600), under a temp dir added to `owned`.
+ * One directory per worker, as each worker machine has its own: `worker-<i>/plugins/`, an empty
+ * `worker-<i>/connect.password` (mode 0600) and an empty `worker-<i>/connect-distributed.properties` (the
+ * worker's config: empty = Kafka's defaults, an http listener), under a temp dir added to `owned`.
  */
 async function makeWorkerFiles(count: number, owned: string[]): Promise<WorkerFiles[]> {
   const root = await mkdtemp(join(tmpdir(), "kc-emulator-workers-"));
@@ -287,7 +321,9 @@ async function makeWorkerFiles(count: number, owned: string[]): Promise<WorkerFi
       await mkdir(pluginPath, { recursive: true });
       const credentialsFile = join(dir, "connect.password");
       await writeCredentials(credentialsFile, {});
-      files.push({ pluginPath, credentialsFile });
+      const configFile = join(dir, "connect-distributed.properties");
+      await writeFile(configFile, "", { mode: 0o644 });
+      files.push({ pluginPath, credentialsFile, configFile });
     }
     owned.push(root);
     return files;

@@ -10,8 +10,9 @@ import type { KafkaConnectCluster } from "./api.js";
  * provider charm running on a machine of the model emulator is handed `<url>/workers/<i>` and learns there
  * where its worker listens and which files it reads, and restarts it after writing them. Loopback only.
  *
- *   GET  /workers/<i>          200 {index, endpoint, running, pluginPath, credentialsFile, caFile}
- *   POST /workers/<i>/restart  204 once the worker is back and the rebalance it caused has settled
+ *   GET  /workers/<i>          200 {index, endpoint, running, pluginPath, credentialsFile, configFile, caFile}
+ *   POST /workers/<i>/restart  204 once the worker is back and the rebalance it caused has settled; a worker
+ *                              its config file keeps down (bad `listeners`) answers 500 {error} and stays down
  *   POST /workers/<i>/stop     204 once it is stopped
  *   POST /workers/<i>/start    204 once it is up and the rebalance it caused has settled
  *
@@ -43,7 +44,9 @@ export interface WorkerControlInfo {
   running: boolean;
   pluginPath: string;
   credentialsFile: string;
-  /** The cluster's CA (PEM) in a file the control server owns, when the cluster serves TLS. */
+  /** The worker's config file (perWorkerFiles), read at (re)start: `listeners` decides http or https. */
+  configFile: string | null;
+  /** The cluster's CA (PEM) in a file the control server owns, whenever the cluster has TLS material. */
   caFile: string | null;
 }
 
@@ -122,6 +125,7 @@ export async function startWorkerControl(
       running: cluster.workerRunning(i),
       pluginPath: files.pluginPath,
       credentialsFile: files.credentialsFile,
+      configFile: files.configFile ?? null,
       caFile,
     };
   };

@@ -1,6 +1,5 @@
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
 import { type Credentials, parseProperties } from "./auth.js";
+import { readRegularFile } from "./bounded-file.js";
 import type { WorkerRuntime } from "./worker.js";
 
 /**
@@ -30,27 +29,10 @@ export const MAX_CREDENTIALS_FILE_BYTES = 1024 * 1024;
  * is read, so a FIFO cannot stall a worker; anything that cannot be read is "unreadable".
  */
 export async function readCredentialsFile(file: string): Promise<Credentials | "unreadable"> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    // O_NONBLOCK: opening a FIFO with no writer must not wait for one.
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > MAX_CREDENTIALS_FILE_BYTES) return "unreadable";
-    // Room for a file that grows a little while it is read; one that fills it is past the bound or still
-    // being written, and counts as unreadable for now.
-    const buffer = Buffer.alloc(Math.min(info.size + 4096, MAX_CREDENTIALS_FILE_BYTES + 1));
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length === buffer.length) return "unreadable";
-    }
-    return parseProperties(buffer.subarray(0, length).toString("latin1"));
+    return parseProperties(await readRegularFile(file, MAX_CREDENTIALS_FILE_BYTES));
   } catch {
     return "unreadable";
-  } finally {
-    await handle?.close();
   }
 }
 

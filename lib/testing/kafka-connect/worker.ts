@@ -35,6 +35,10 @@ export interface WorkerRuntime {
   pluginPath: string;
   /** The credentials file this worker reads (undefined: basic auth off). */
   credentialsFile: string | undefined;
+  /** Its config file (perWorkerFiles), read at each start for `listeners`; undefined: the cluster's scheme. */
+  configFile: string | undefined;
+  /** The scheme its listener speaks since its last start. */
+  scheme: "http" | "https";
   /**
    * null: no basic auth; "unreadable": the file could not be read, so every request is refused and each one
    * tries to read it again (see credentials.ts).
@@ -52,7 +56,7 @@ export interface WorkerRuntime {
 export function newWorker(
   index: number,
   port: number,
-  files: { pluginPath: string; credentialsFile: string | undefined },
+  files: { pluginPath: string; credentialsFile: string | undefined; configFile?: string | undefined },
 ): WorkerRuntime {
   return {
     index,
@@ -63,6 +67,8 @@ export function newWorker(
     pluginProblems: [],
     pluginPath: files.pluginPath,
     credentialsFile: files.credentialsFile,
+    configFile: files.configFile,
+    scheme: "http",
     credentials: null,
     loggers: new Map(),
     sockets: new Set(),

@@ -72,7 +72,7 @@ function listening(port: number): Promise<boolean> {
 const portOf = (url: string) => Number(new URL(url).port);
 
 describe("worker control", () => {
-  it("GET /workers/<i> describes the worker: endpoint, running, its files, no CA without TLS", async () => {
+  it("GET /workers/<i> describes the worker: endpoint, running, its files, the CA (perWorkerFiles makes one)", async () => {
     const c = await start({ workers: 2, perWorkerFiles: true });
     const ctl = await control(c);
     expect(ctl.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -85,8 +85,17 @@ describe("worker control", () => {
       running: true,
       pluginPath: c.workerFiles(1).pluginPath,
       credentialsFile: c.workerFiles(1).credentialsFile,
-      caFile: null,
+      configFile: c.workerFiles(1).configFile,
+      caFile: expect.stringMatching(/\/ca\.pem$/),
     });
+    expect(await readFile((res.json as { caFile: string }).caFile, "utf8")).toBe(c.caPem);
+  });
+
+  it("a cluster with shared files and no TLS has no config file and no CA", async () => {
+    const c = await start({ workers: 1, auth: { users: {} } });
+    const ctl = await control(c);
+    const res = await call(ctl.url, "GET", "/workers/0");
+    expect(res.json).toMatchObject({ configFile: null, caFile: null });
   });
 
   it("never answers credentials, only the file's path", async () => {
