@@ -40,6 +40,11 @@ export interface DeployKafkaConnectOptions {
   /** One worker per unit (default 3). */
   units?: number;
   version?: string;
+  /**
+   * Deploy with the charm's `tls` option on: the workers start http, as a real deployment does before it has
+   * certificates, and switch to https on the charm's first hooks (the same as `model.config(app, { tls: true })`
+   * later). `config.tls` wins over it.
+   */
   tls?: boolean;
   config?: Record<string, string | number | boolean>;
   timing?: Partial<Timing>;
@@ -49,7 +54,10 @@ export interface KafkaConnectDeployment {
   readonly app: string;
   readonly cluster: KafkaConnectCluster;
   readonly control: DeployedWorkerControl;
-  /** A REST client as the charm's `admin` user (password read from worker 0's credentials file, never logged). */
+  /**
+   * A REST client as the charm's `admin` user (password read from worker 0's credentials file, never logged),
+   * on the workers' endpoints as they are now (http or https), trusting the cluster's CA.
+   */
   adminClient(): KafkaConnectClient;
   close(): Promise<void>;
 }
@@ -140,7 +148,6 @@ export async function deployKafkaConnect(
     workers: units,
     perWorkerFiles: true,
     ...(opts.version ? { version: opts.version } : {}),
-    ...(opts.tls ? { tls: true } : {}),
     ...(opts.timing ? { timing: opts.timing } : {}),
   };
   const cluster = await startKafkaConnectCluster(clusterOpts);
@@ -149,10 +156,11 @@ export async function deployKafkaConnect(
     control = await startWorkerControl(cluster);
     const url = control.url;
     const charm = await builtCharm();
+    const config = { ...(opts.tls ? { tls: true } : {}), ...opts.config };
     await model.deploy(app, {
       charm,
       units,
-      ...(opts.config ? { config: opts.config } : {}),
+      ...(Object.keys(config).length ? { config } : {}),
       env: (u) => ({ [CONTROL_ENV]: `${url}/workers/${Number(u.name.slice(u.name.lastIndexOf("/") + 1))}` }),
     });
   } catch (err) {

@@ -2,9 +2,15 @@ import { describe, expect, it } from "vitest";
 import { parseJavaProperties } from "../../../lib/testing/index.js";
 import { connectorsToDelete, departureRegex } from "../../../lib/testing/reference-provider/src/cleanup.js";
 import {
+  schemeOf,
+  wantedScheme,
+  workerConfigText,
+} from "../../../lib/testing/reference-provider/src/listener.js";
+import {
   decodeReadiness,
   encodeReadiness,
   planPublish,
+  unitsOnOtherScheme,
 } from "../../../lib/testing/reference-provider/src/readiness.js";
 import {
   credentialsFileText,
@@ -79,6 +85,13 @@ describe("users", () => {
     expect(loadDigest("a=c\n", ["/p/relation-1-x", "/p/relation-2-y"])).not.toBe(d);
     expect(loadDigest("a=b\n", ["/p/relation-1-x"])).not.toBe(d);
   });
+
+  it("the load digest changes with the worker's listener (a scheme switch is a restart)", () => {
+    const dirs = ["/p/relation-1-x"];
+    const http = loadDigest("a=b\n", dirs, "listeners=http://:8083\n");
+    expect(loadDigest("a=b\n", dirs, "listeners=https://:8083\n")).not.toBe(http);
+    expect(loadDigest("a=b\n", dirs, "listeners=http://:8083\n")).toBe(http);
+  });
 });
 
 describe("readiness", () => {
@@ -100,6 +113,31 @@ describe("readiness", () => {
     });
   });
 
+  it("with https wanted, a unit still on http is not ready, and counts as behind", () => {
+    const units = [
+      { unit: "kc/0", bag: bag("https://10.0.0.1:8083", 2, [1]) },
+      { unit: "kc/1", bag: bag("http://10.0.0.2:8083", 2, [1]) },
+      { unit: "kc/2", bag: { ready: encodeReadiness({ version: 2, relations: [1] }) } }, // no endpoint yet
+    ];
+    expect(planPublish(units, 2, 1, "https")).toMatchObject({ ready: 1, total: 3 });
+    expect(planPublish(units, 2, 1, "http")).toMatchObject({ ready: 1, total: 3 });
+    expect(unitsOnOtherScheme(units, "https")).toBe(1);
+    expect(unitsOnOtherScheme(units, "http")).toBe(1);
+    expect(unitsOnOtherScheme(units.slice(0, 1), "https")).toBe(0);
+  });
+
+  it("the listener: https only for tls === true, on the endpoint's port", () => {
+    expect(wantedScheme(true)).toBe("https");
+    for (const v of [false, undefined, "true", 1]) expect(wantedScheme(v)).toBe("http");
+    expect(workerConfigText("https", "http://127.0.0.1:40123")).toBe("listeners=https://:40123\n");
+    expect(workerConfigText("http", "https://127.0.0.1")).toBe("listeners=http://:443\n");
+    expect([schemeOf("https://h:1"), schemeOf("http://h:1"), schemeOf("ftp://h:1")]).toEqual([
+      "https",
+      "http",
+      undefined,
+    ]);
+  });
+
   it("ignores malformed, oversized and credential-bearing values from other units", () => {
     expect(decodeReadiness("{")).toBeUndefined();
     expect(decodeReadiness(JSON.stringify({ version: 1, relations: [-1] }))).toBeUndefined();
@@ -116,16 +154,22 @@ describe("worker control answers", () => {
     running: true,
     pluginPath: "/p",
     credentialsFile: "/c",
+    configFile: "/w/connect-distributed.properties",
     caFile: null,
   };
-  it("accepts the documented shape", () => {
+  it("accepts the documented shape; an answer without configFile has none", () => {
     expect(parseControlInfo(JSON.stringify(good))).toEqual(good);
+    const { configFile: _, ...older } = good;
+    expect(parseControlInfo(JSON.stringify(older))).toEqual({ ...older, configFile: null });
   });
   it.each([
     ["not JSON", "<html>"],
     ["no index", JSON.stringify({ ...good, index: -1 })],
     ["no plugin path", JSON.stringify({ ...good, pluginPath: "" })],
     ["a caFile that is not a path", JSON.stringify({ ...good, caFile: 3 })],
+    ["a configFile that is not a path", JSON.stringify({ ...good, configFile: ["/x"] })],
+    ["a relative configFile", JSON.stringify({ ...good, configFile: "connect-distributed.properties" })],
+    ["a dotted configFile", JSON.stringify({ ...good, configFile: "/w/../etc/x" })],
   ])("refuses %s", (_, text) => {
     expect(() => parseControlInfo(text)).toThrow(/worker control/);
   });

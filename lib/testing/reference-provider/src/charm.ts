@@ -12,6 +12,7 @@ import {
 import type { Charm, CharmMeta, Hook, Relation } from "../../../juju/index.js";
 import { connectorsToDelete } from "./cleanup.js";
 import { pluginDirRelations, readBounded, writeSecretFileAtomically } from "./files.js";
+import { type Scheme, schemeOf, wantedScheme, workerConfigText } from "./listener.js";
 import {
   encodeReadiness,
   KEY_ENDPOINT,
@@ -22,6 +23,7 @@ import {
   parseVersion,
   planPublish,
   type UnitReport,
+  unitsOnOtherScheme,
 } from "./readiness.js";
 import {
   ADMIN_USER,
@@ -36,10 +38,12 @@ import { controlWorker, readWorkerControl, type WorkerControlInfo } from "./work
 export const ENDPOINT = "connect-client";
 export const CONTROL_ENV = "KCP_WORKER_CONTROL";
 const USERS_LABEL = "rest-users";
-/** What the worker loaded at its last (re)start: credentials text + plugin dirs, as loadDigest makes it. */
+/** What the worker loaded at its last (re)start: credentials, plugin dirs, listener, as loadDigest makes it. */
 const STATE_LOADED = "kafka-connect.loaded";
 const MAX_CREDENTIALS_FILE = 1024 * 1024;
 const MAX_CA_FILE = 256 * 1024;
+/** The worker config file holds one line we write; anything much larger is not ours. */
+const MAX_CONFIG_FILE = 64 * 1024;
 /**
  * All plugin downloads of one hook together. A hostile or broken URL (a body that trickles) would otherwise cost
  * the fetcher's default 4 tries × 60 s on EVERY hook of every unit, holding the machine lock that long (the
@@ -139,6 +143,7 @@ async function reconcile(
   }
   const [peer] = await hook.relations(PEER);
   if (peer) await setIfChanged(peer.localUnit, { [KEY_ENDPOINT]: worker.endpoint });
+  const scheme = wantedScheme((await hook.config()).tls);
 
   const installer = new PluginInstaller(hook, {
     pluginRoot: worker.pluginPath,
@@ -200,19 +205,41 @@ async function reconcile(
   const text = credentialsFileText(users);
   const onDisk = await readBounded(worker.credentialsFile, MAX_CREDENTIALS_FILE).catch(() => undefined);
   if (onDisk !== text) await writeSecretFileAtomically(worker.credentialsFile, text);
+  // The REST listener: Kafka reads `listeners` at start only, so a scheme switch is one more thing the
+  // restart below loads. Not a secret, but written the same atomic way (a worker starting meanwhile reads
+  // the old line or the new one).
+  let configText: string | undefined;
+  if (worker.configFile) {
+    configText = workerConfigText(scheme, worker.endpoint);
+    const current = await readBounded(worker.configFile, MAX_CONFIG_FILE).catch(() => undefined);
+    if (current !== configText) await writeSecretFileAtomically(worker.configFile, configText);
+  }
+  const listenerProblem =
+    scheme === "https" && !worker.configFile
+      ? `worker ${worker.index} has no config file (worker control): it cannot switch to https; set tls=false`
+      : undefined;
   const dirs = outcomes.flatMap((o) => (o.state === "installed" ? [o.plugin.dir] : []));
-  const digest = loadDigest(text, dirs);
+  const digest = loadDigest(text, dirs, configText);
   const state = await hook.tools.stateGetAll();
   let running = worker.running;
   let controlProblem: string | undefined;
   if (state[STATE_LOADED] !== digest || !running) {
     // PropertyFileLoginModule caches the file per JVM and plugin.path is scanned at start, so new users and
     // plugins need a restart (apache/kafka PropertyFileLoginModule.java; KC restarts for the same reasons).
-    await hook.setUnitStatus("maintenance", `restarting worker ${worker.index} to load users and plugins`);
+    const switching = configText !== undefined && schemeOf(worker.endpoint) !== scheme;
+    await hook.setUnitStatus(
+      "maintenance",
+      switching
+        ? `restarting worker ${worker.index} to switch its REST listener to ${scheme}`
+        : `restarting worker ${worker.index} to load users and plugins`,
+    );
     try {
       await controlWorker(url, running ? "restart" : "start", opts.controlTimeoutMs);
       running = true;
       await hook.tools.stateSet({ [STATE_LOADED]: digest });
+      // The endpoint follows the listener's scheme: the peers (and the leader's publication) learn it here.
+      worker = await readWorkerControl(url, opts.controlTimeoutMs);
+      await setIfChanged(peer.localUnit, { [KEY_ENDPOINT]: worker.endpoint });
     } catch (err) {
       // Whether the worker still runs (the old users) or not, it has not loaded these: not ready.
       running = false;
@@ -229,12 +256,12 @@ async function reconcile(
   await setIfChanged(peer.localUnit, { [KEY_READY]: ownReady });
 
   const waiting = leader
-    ? await publishReady(hook, provider, peer, worker, users, version, requests, {
+    ? await publishReady(hook, provider, peer, worker, users, version, requests, scheme, {
         [KEY_ENDPOINT]: worker.endpoint,
         [KEY_READY]: ownReady,
       })
     : [];
-  await setStatus(hook, worker, running, controlProblem, states, outcomes, waiting);
+  await setStatus(hook, worker, running, controlProblem ?? listenerProblem, states, outcomes, waiting);
   return { users, version };
 }
 
@@ -291,21 +318,33 @@ async function publishReady(
   users: Users,
   version: number,
   requests: readonly IntegrationRequest[],
+  scheme: Scheme,
   ownBag: Readonly<Record<string, string>>,
 ): Promise<string[]> {
   const reports: UnitReport[] = [{ unit: hook.unitName, bag: ownBag }];
   for (const unit of await peer.units()) reports.push({ unit, bag: await peer.remoteUnitData(unit) });
+  // A scheme switch rolls one unit per hook; what is published stays as it was until every worker made it.
+  const behind = unitsOnOtherScheme(reports, scheme);
+  if (behind > 0)
+    return [
+      `switching the REST listeners to ${scheme}: ${reports.length - behind} of ${reports.length} workers done`,
+    ];
   const waiting: string[] = [];
   for (const request of requests) {
     const n = relationNumber(request.relationId);
-    const plan = planPublish(reports, version, n);
+    const plan = planPublish(reports, version, n, scheme);
     const password = users[relationUser(n)];
     if (plan.ready < plan.total || plan.endpoints.length < plan.total || !password) {
       waiting.push(`waiting for ${plan.total - plan.ready} of ${plan.total} workers to load relation ${n}`);
       continue;
     }
-    const https = plan.endpoints.some((u) => u.startsWith("https:"));
-    const tlsCa = https && worker.caFile ? await readBounded(worker.caFile, MAX_CA_FILE) : undefined;
+    // https: the CA goes with the endpoints (secret-tls); http: none, and publish says `tls: disabled`.
+    const tlsCa =
+      scheme === "https" && worker.caFile ? await readBounded(worker.caFile, MAX_CA_FILE) : undefined;
+    if (scheme === "https" && !tlsCa) {
+      waiting.push(`relation ${n} not published: the worker control gives no CA for https`);
+      continue;
+    }
     const result = await provider.publish(request.relationId, {
       endpoints: plan.endpoints,
       username: relationUser(n),

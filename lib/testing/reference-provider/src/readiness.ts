@@ -68,19 +68,38 @@ export interface UnitReport {
 export interface PublishPlan {
   /** Every unit's endpoint, sorted; only complete when every unit published one. */
   readonly endpoints: readonly string[];
+  /** Units that serve the relation with the current users, on the wanted scheme. */
   readonly ready: number;
   readonly total: number;
 }
 
-/** How many units serve a relation with the current users, and the endpoints to publish. */
-export function planPublish(units: readonly UnitReport[], version: number, relation: number): PublishPlan {
+/**
+ * How many units serve a relation with the current users on the wanted scheme (`http:`/`https:` endpoints),
+ * and the endpoints to publish. A unit whose worker still listens with the other scheme is not ready: a
+ * scheme switch is published once every worker made it.
+ */
+export function planPublish(
+  units: readonly UnitReport[],
+  version: number,
+  relation: number,
+  scheme: "http" | "https" = "http",
+): PublishPlan {
   let ready = 0;
   const endpoints: string[] = [];
   for (const { bag } of units) {
     const endpoint = validEndpoint(bag[KEY_ENDPOINT]);
     if (endpoint) endpoints.push(endpoint);
     const r = decodeReadiness(bag[KEY_READY]);
-    if (endpoint && r && r.version === version && r.relations.includes(relation)) ready++;
+    const onScheme = endpoint?.startsWith(`${scheme}://`) === true;
+    if (onScheme && r && r.version === version && r.relations.includes(relation)) ready++;
   }
   return { endpoints: [...new Set(endpoints)].sort(), ready, total: units.length };
+}
+
+/** How many units report an endpoint that is not on `scheme` (their worker has not switched yet). */
+export function unitsOnOtherScheme(units: readonly UnitReport[], scheme: "http" | "https"): number {
+  return units.filter(({ bag }) => {
+    const endpoint = validEndpoint(bag[KEY_ENDPOINT]);
+    return endpoint !== undefined && !endpoint.startsWith(`${scheme}://`);
+  }).length;
 }

@@ -55,9 +55,12 @@ export function credentialsFileText(users: Users): string {
   return formatCredentials(sorted);
 }
 
-/** What a worker loaded at its last restart: the credentials text and the plugin dirs, as one digest. */
-export function loadDigest(credentialsText: string, pluginDirs: readonly string[]): string {
-  const h = createHash("sha256").update(credentialsText).update("\0");
+/**
+ * What a worker loaded at its last restart: the credentials text, the plugin dirs and its config file (the
+ * REST listener), as one digest.
+ */
+export function loadDigest(credentialsText: string, pluginDirs: readonly string[], configText = ""): string {
+  const h = createHash("sha256").update(credentialsText).update("\0").update(configText).update("\0");
   for (const d of [...pluginDirs].sort()) h.update(d).update("\0");
   return h.digest("hex");
 }

@@ -11,6 +11,8 @@ export interface WorkerControlInfo {
   readonly running: boolean;
   readonly pluginPath: string;
   readonly credentialsFile: string;
+  /** The worker's config file (its `listeners`), when the control gives one. */
+  readonly configFile: string | null;
   readonly caFile: string | null;
 }
 
@@ -75,9 +77,11 @@ export function parseControlInfo(text: string): WorkerControlInfo {
     throw new WorkerControlError("worker control answer lacks index or running");
   if (!str("endpoint") || !str("pluginPath") || !str("credentialsFile"))
     throw new WorkerControlError("worker control answer lacks endpoint, pluginPath or credentialsFile");
-  if (o.caFile !== null && o.caFile !== undefined && !str("caFile"))
-    throw new WorkerControlError("worker control answer has a caFile that is not a path");
-  for (const k of ["pluginPath", "credentialsFile", "caFile"] as const) {
+  for (const k of ["caFile", "configFile"] as const) {
+    if (o[k] !== null && o[k] !== undefined && !str(k))
+      throw new WorkerControlError(`worker control answer has a ${k} that is not a path`);
+  }
+  for (const k of ["pluginPath", "credentialsFile", "caFile", "configFile"] as const) {
     if (typeof o[k] === "string" && !isPlainAbsolutePath(o[k] as string))
       throw new WorkerControlError(`worker control answer has a ${k} that is not a plain absolute path`);
   }
@@ -91,6 +95,7 @@ export function parseControlInfo(text: string): WorkerControlInfo {
     running: o.running,
     pluginPath: o.pluginPath as string,
     credentialsFile: o.credentialsFile as string,
+    configFile: (o.configFile as string | null | undefined) ?? null,
     caFile: (o.caFile as string | null | undefined) ?? null,
   };
 }
