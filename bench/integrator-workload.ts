@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DesiredState } from "../charm/common/desired-state.js";
@@ -11,6 +10,7 @@ import { connectorName } from "../charm/common/names.js";
 import { reconcile } from "../charm/workload/reconciler/index.js";
 import { startWorkload } from "../charm/workload/service.js";
 import { startKafkaConnectCluster } from "../lib/testing/index.js";
+import { freeLoopbackPort } from "../lib/testing/net.js";
 import type { Result } from "./juju-hooks.js";
 import { median } from "./stats.js";
 
@@ -73,16 +73,7 @@ interface ClientResult {
 const download = async (url: string, mode = "count") =>
   JSON.parse(await run(process.execPath, ["-e", CLIENT_SCRIPT, url, mode])) as ClientResult;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const freePort = () => freeLoopbackPort();
 
 async function procStatusKiB(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");

@@ -9,6 +9,7 @@ export * from "./juju/session.js";
 export { TOOLS as EMULATED_TOOLS } from "./juju/tools/index.js";
 export * from "./kafka-connect/index.js";
 export * from "./model/index.js";
+export * from "./net.js";
 export * from "./reference-provider/index.js";
 export * from "./scenario.js";
 export { secretId } from "./secret-id.js";

@@ -5,7 +5,6 @@
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectorName } from "../../charm/common/names.js";
@@ -16,6 +15,7 @@ import {
   buildPluginTarball,
   deployKafkaConnect,
   formatStatus,
+  freeLoopbackPort,
   type HookRecord,
   type KafkaConnectDeployment,
   Model,
@@ -114,6 +114,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     say(`  workers: ${kc.cluster.endpoints.join(", ")}`);
 
     const units = opts.integratorUnits ?? 2;
+    // Free on 127.0.0.1, where nothing else is: each unit listens on its own loopback address on this port.
     const port = await freeLoopbackPort();
     say(
       `juju deploy ./${packed.path.slice(work.length + 1)} -n ${units} --resource connect-plugin=plugin.tar --config connectors=…`,
@@ -300,18 +301,6 @@ async function until(
     if (performance.now() > end) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** A port free on loopback for every unit's plugin server (each unit listens on its own address). */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function keepRunning(

@@ -1,5 +1,4 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { buildIntegrator } from "../../../charm/build.js";
@@ -16,6 +15,7 @@ import {
   type State,
   secretId,
 } from "../../../lib/testing/index.js";
+import { freeLoopbackPort } from "../../../lib/testing/net.js";
 
 /**
  * The built integrator as Juju runs it: dispatch → charm.mjs as a process with the fake hook tools, and the
@@ -45,16 +45,7 @@ export async function buildOnce(name: string): Promise<{ dir: string; dispatch: 
 export const unitAddress = (n: number) => `127.0.${200 + n}.1`;
 
 /** A free port on `host` for the workload's plugin server (the charm's plugin-port). */
-export function freePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, host, () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolvePort(port));
-    });
-  });
-}
+export const freePort = (host = "127.0.0.1") => freeLoopbackPort(host);
 
 /**
  * The juju-exec seam. The workload looks juju-exec up on PATH at each call (charm/workload/leadership.ts

@@ -21,6 +21,22 @@ const MIRROR = (alias: string) => ({
   "target.cluster.alias": "west",
 });
 
+/** A cleanup client that finds nothing and counts its listings (a listing means it meant to delete). */
+function countingCleanup() {
+  let listed = 0;
+  return {
+    client: async () => ({
+      listConnectors: async () => {
+        listed++;
+        return [];
+      },
+      deleteConnector: async () => undefined,
+      close: async () => undefined,
+    }),
+    listed: () => listed,
+  };
+}
+
 let cluster: KafkaConnectCluster | undefined;
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -119,17 +135,8 @@ describe("connect-client relation-broken", () => {
   });
 
   it("a leader being removed (it departed the relation itself) deletes nothing and stops acting", async () => {
-    let listed = 0;
-    const h = new Harness({
-      cleanupClient: async () => ({
-        listConnectors: async () => {
-          listed++;
-          return [];
-        },
-        deleteConnector: async () => undefined,
-        close: async () => undefined,
-      }),
-    });
+    const cleanup = countingCleanup();
+    const h = new Harness({ cleanupClient: cleanup.client });
     harness = h;
     const plugin = Buffer.from("plugin");
     h.serves(createHash("sha512").update(plugin).digest("hex"));
@@ -145,7 +152,7 @@ describe("connect-client relation-broken", () => {
     // remove-unit: Juju tells the leaving unit that it is the one departing, then runs its relation-broken.
     const s2 = await h.ctx.run(on.relationDeparted(1, "kafka-connect/0", `${APP}/0`), s1);
     await h.ctx.run(on.relationBroken(1), s2);
-    expect(listed).toBe(0);
+    expect(cleanup.listed()).toBe(0);
     expect(h.desired()!.kafkaConnect).toBeUndefined();
     expect(h.ctx.last!.logs.map((l) => l.message)).toContainEqual(
       expect.stringContaining("this unit is being removed): nothing deleted"),
@@ -154,17 +161,8 @@ describe("connect-client relation-broken", () => {
 
   /** relation-broken on a unit whose workload never had access; counts the cleanup client's listings. */
   async function brokenWithoutAccess(leader: boolean) {
-    let listed = 0;
-    const h = new Harness({
-      cleanupClient: async () => ({
-        listConnectors: async () => {
-          listed++;
-          return [];
-        },
-        deleteConnector: async () => undefined,
-        close: async () => undefined,
-      }),
-    });
+    const cleanup = countingCleanup();
+    const h = new Harness({ cleanupClient: cleanup.client });
     harness = h;
     await h.ctx.run(on.relationBroken(1), {
       leader,
@@ -172,7 +170,7 @@ describe("connect-client relation-broken", () => {
       secrets: [providerSecret()],
       config: { "plugin-mode": "not-required" },
     });
-    return { listed, logs: h.ctx.last!.logs };
+    return { listed: cleanup.listed(), logs: h.ctx.last!.logs };
   }
 
   it("a non-leader deletes nothing", async () => {

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeFileAtomic } from "../../../charm/common/files.js";
 import { jujuExecDispatch } from "../../../charm/workload/events.js";
 import { findJujuExec, JUJU_EXEC, jujuExecLeadership } from "../../../charm/workload/leadership.js";
+import { freeLoopbackPort } from "../../../lib/testing/net.js";
 import { eventually } from "../../support/eventually.js";
 import { baseDesired, tempDir, writePlugin } from "./helpers.js";
 
@@ -118,14 +118,7 @@ describe("workload main.ts --juju-exec <path>", () => {
   });
 
   it("uses the given juju-exec for is-leader and for the custom hook, over one on PATH", async () => {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-    });
+    const port = await freeLoopbackPort();
     const plugin = writePlugin(dir.dir, 1000);
     await writeFileAtomic(
       join(dir.dir, "desired.json"),

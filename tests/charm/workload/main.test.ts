@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeFileAtomic } from "../../../charm/common/files.js";
 import { StatusSnapshot } from "../../../charm/common/snapshot.js";
+import { freeLoopbackPort } from "../../../lib/testing/net.js";
 import { eventually } from "../../support/eventually.js";
 import { baseDesired, http, tempDir, writePlugin } from "./helpers.js";
 
@@ -25,16 +25,7 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const freePort = () => freeLoopbackPort();
 
 describe("charm/workload/main.ts as a process", () => {
   it("starts, serves the verified plugin, and exits 0 on SIGTERM, never printing a secret", async () => {

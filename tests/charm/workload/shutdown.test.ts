@@ -8,7 +8,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeFileAtomic } from "../../../charm/common/files.js";
@@ -16,6 +15,7 @@ import { alive } from "../../../charm/src/service.js";
 import { jujuExecDispatch } from "../../../charm/workload/events.js";
 import { jujuExecLeadership } from "../../../charm/workload/leadership.js";
 import { startWorkload, type Workload } from "../../../charm/workload/service.js";
+import { freeLoopbackPort } from "../../../lib/testing/net.js";
 import { eventually } from "../../support/eventually.js";
 import { baseDesired, captureLog, tempDir, writePlugin } from "./helpers.js";
 
@@ -58,16 +58,7 @@ function hangingJujuExec(): { path: string; pid: () => number | undefined; asked
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+const freePort = () => freeLoopbackPort();
 
 async function timed(f: () => Promise<void>): Promise<number> {
   const t0 = performance.now();

@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -13,6 +12,7 @@ import {
   parseKafkaConnectEmulatorArgs,
   runKafkaConnectEmulator,
 } from "../../../lib/testing/kafka-connect/index.js";
+import { freeLoopbackPort } from "../../../lib/testing/net.js";
 import { call } from "./support.js";
 
 const CLI = "lib/testing/kafka-connect/cli.ts";
@@ -223,12 +223,7 @@ describe("runKafkaConnectEmulator", () => {
   });
 
   it("--port puts worker i on port + i", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = (probe.address() as net.AddressInfo).port;
-        probe.close(() => resolve(p));
-      });
-    });
+    const port = await freeLoopbackPort();
     const run = runInProcess(["--workers", "1", "--port", String(port)]);
     await run.started;
     expect(run.out[0]).toBe(`http://127.0.0.1:${port}`);
