@@ -17,10 +17,32 @@ try {
   process.exit(2);
 }
 
-const result = await runDemo({ keep, out: (line) => console.log(line) });
+// The model's workloads are detached processes, and the emulated workers live in this one: whatever ends the
+// run early (Ctrl-C, a reader that closed our stdout, as `npm start | head` does) must stop them first.
+let cleanup: (() => Promise<void>) | undefined;
+let stopping = false;
+const stop = (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(code));
+};
+process.on("SIGINT", () => stop(keep ? 0 : 130));
+process.on("SIGTERM", () => stop(keep ? 0 : 143));
+process.stdout.on("error", (e: NodeJS.ErrnoException) => stop(e.code === "EPIPE" ? 141 : 1));
+
+const print = (line: string) => {
+  if (!stopping) console.log(line);
+};
+const result = await runDemo({
+  keep,
+  out: print,
+  onCleanup: (close) => {
+    cleanup = close;
+  },
+});
 const charmHooks = result.hooks.filter((h) => h.unit.startsWith("kafka-connect-integrator/"));
 const failed = result.hooks.filter((h) => !h.ok);
-console.log(
+print(
   `\n${result.hooks.length} hooks (${charmHooks.length} on the integrator, ${result.hooks.filter((h) => h.via === "juju-exec").length} through juju-exec, ${failed.length} failed); ` +
     `${result.restRequests} REST requests; integrate → all RUNNING ${(result.integrateToRunningMs / 1000).toFixed(1)} s; ` +
     `total ${(result.totalMs / 1000).toFixed(1)} s`,
@@ -30,16 +52,13 @@ if (failed.length) process.exitCode = 1;
 if (result.running) {
   const r = result.running;
   const tls = r.caFile ? `--cacert ${r.caFile} ` : "";
-  console.log(`
+  print(`
 Left running (Ctrl-C stops it all):
   plugin:        curl -sI ${r.pluginUrl}
   metrics:       ${r.metricsUrls.map((u) => `curl -s ${u}`).join("\n                 ")}
   Kafka Connect: ${r.endpoints.join(", ")}
-                 curl -s ${tls}-u "admin:$(cat ${r.adminPasswordFile})" ${r.endpoints[0]}/connectors?expand=status
-  kcctl:         kcctl config set-context demo --cluster ${r.endpoints[0]} --username admin --password "$(cat ${r.adminPasswordFile})"`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
-  await r.close();
+                 curl -s ${tls}--netrc-file ${r.netrcFile} '${r.endpoints[0]}/connectors?expand=status'
+  kcctl:         kcctl config set-context demo --cluster ${r.endpoints[0]} --username admin   (its password: ${r.adminPasswordFile})`);
+  // Ctrl-C (the handlers above) closes everything and exits.
+  await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
 }

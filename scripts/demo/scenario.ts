@@ -4,7 +4,7 @@
  * Every step is what an operator would type; every line printed is what they would see.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectorName } from "../../charm/common/names.js";
@@ -20,6 +20,7 @@ import {
   type KafkaConnectDeployment,
   Model,
   type ModelStatus,
+  parseJavaProperties,
 } from "../../lib/testing/index.js";
 
 export const INTEGRATOR = "kafka-connect-integrator";
@@ -52,6 +53,11 @@ export interface DemoOptions {
   /** Integrator units (default 2) and Kafka Connect workers (default 3). */
   readonly integratorUnits?: number;
   readonly workers?: number;
+  /**
+   * Called at once with what stops everything started so far (the model and its detached workloads, the
+   * emulated workers, the temp dir), so a caller interrupted midway (Ctrl-C, a closed stdout) leaves nothing.
+   */
+  readonly onCleanup?: (close: () => Promise<void>) => void;
 }
 
 export interface DemoSummary {
@@ -76,6 +82,8 @@ export interface RunningDemo {
   readonly caFile?: string;
   /** A 0600 file holding the admin password (never printed). */
   readonly adminPasswordFile: string;
+  /** A 0600 netrc with the admin login, for `curl --netrc-file` (a password in argv is visible to `ps`). */
+  readonly netrcFile: string;
   close(): Promise<void>;
 }
 
@@ -87,11 +95,16 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const work = await mkdtemp(join(tmpdir(), "kci-demo-"));
   let model: Model | undefined;
   let kc: KafkaConnectDeployment | undefined;
-  const close = async () => {
-    await model?.close().catch(() => undefined);
-    await kc?.close().catch(() => undefined);
-    await rm(work, { recursive: true, force: true });
-  };
+  /** Set once everything is left running for the caller (`keep`): then only its `close` stops it. */
+  let kept = false;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await model?.close().catch(() => undefined);
+      await kc?.close().catch(() => undefined);
+      await rm(work, { recursive: true, force: true });
+    })());
+  opts.onCleanup?.(close);
   try {
     say("packing the integrator (npm run pack) and building a connector plugin tarball");
     const p0 = performance.now();
@@ -219,8 +232,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
 
     if (opts.keep) {
       const running = await keepRunning(model, kc, work, relation, port, close);
-      model = undefined;
-      kc = undefined;
+      kept = true;
       return summary(running);
     }
 
@@ -244,7 +256,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       };
     }
   } finally {
-    if (!opts.keep || model !== undefined) await close();
+    if (!kept) await close();
   }
 }
 
@@ -313,10 +325,11 @@ async function keepRunning(
 ): Promise<RunningDemo> {
   const units = Object.values(model.status().applications[INTEGRATOR]?.units ?? {});
   const adminPasswordFile = join(work, "admin.password");
-  const { readFile } = await import("node:fs/promises");
-  const { parseJavaProperties } = await import("../../lib/testing/index.js");
   const users = parseJavaProperties(await readFile(kc.cluster.credentialsFile!, "latin1"));
-  await writeFile(adminPasswordFile, users.get("admin") ?? "", { mode: 0o600 });
+  const password = users.get("admin") ?? "";
+  await writeFile(adminPasswordFile, password, { mode: 0o600 });
+  const netrcFile = join(work, "netrc");
+  await writeFile(netrcFile, `machine 127.0.0.1 login admin password ${password}\n`, { mode: 0o600 });
   let caFile: string | undefined;
   if (kc.cluster.caPem) {
     caFile = join(work, "ca.pem");
@@ -328,6 +341,7 @@ async function keepRunning(
     endpoints: kc.cluster.endpoints,
     ...(caFile ? { caFile } : {}),
     adminPasswordFile,
+    netrcFile,
     close,
   };
 }
