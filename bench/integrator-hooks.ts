@@ -25,6 +25,7 @@ import {
   mirrorYaml,
   peers,
   providerSecret,
+  unitAddress,
 } from "../tests/charm/e2e/support.js";
 import { eventually } from "../tests/support/eventually.js";
 import type { Result } from "./juju-hooks.js";
@@ -90,7 +91,9 @@ export async function benchIntegratorHooks(): Promise<Result[]> {
     workers: 1,
     auth: { users: { [KC_USER]: KC_PASSWORD } },
   });
-  const port = await freePort();
+  // The workload listens on the unit's address (network-get), so the unit gets a loopback one.
+  const address = unitAddress(9);
+  const port = await freePort(address);
   const base = {
     KCI_STATE_DIR: stateDir,
     KCI_SUPERVISOR: "process",
@@ -109,6 +112,7 @@ export async function benchIntegratorHooks(): Promise<Result[]> {
     const sha512 = createHash("sha512").update(tarball).digest("hex");
     state = {
       leader: true,
+      address,
       config: baseConfig(port, mirrorYaml(["orders", "audit"])),
       resources: { "connect-plugin": resource },
       relations: [connectClient(cluster), peers()],
@@ -119,7 +123,7 @@ export async function benchIntegratorHooks(): Promise<Result[]> {
     for (const event of [on.install(), on.configChanged(), on.start()]) state = await plain.run(event, state);
     await eventually(
       () =>
-        fetch(`http://127.0.0.1:${port}/healthz`).then(
+        fetch(`http://${address}:${port}/healthz`).then(
           (r) => r.status,
           () => 0,
         ),

@@ -130,13 +130,32 @@ export async function resolvedConnectors(
   return resolved.ok ? { ...resolved, declarations: parsed.declarations } : resolved;
 }
 
-async function ingressAddress(hook: Hook, binding: string): Promise<string | undefined> {
-  try {
-    return (await hook.tools.networkGet(binding))["ingress-addresses"][0];
-  } catch (err) {
-    if (err instanceof JujuError) return undefined;
-    throw err;
+type NetworkInfo = Awaited<ReturnType<Hook["tools"]["networkGet"]>>;
+const networkAnswers = new WeakMap<Hook, Map<string, Promise<NetworkInfo | undefined>>>();
+
+/**
+ * `network-get <binding>` once per hook (its answer cannot change within one): the bind address and the
+ * ingress address of one binding come from the same call. Undefined when Juju cannot answer.
+ */
+function networkInfo(hook: Hook, binding: string): Promise<NetworkInfo | undefined> {
+  let answers = networkAnswers.get(hook);
+  if (!answers) {
+    answers = new Map();
+    networkAnswers.set(hook, answers);
   }
+  let answer = answers.get(binding);
+  if (!answer) {
+    answer = hook.tools.networkGet(binding).catch((err: unknown) => {
+      if (err instanceof JujuError) return undefined;
+      throw err;
+    });
+    answers.set(binding, answer);
+  }
+  return answer;
+}
+
+async function ingressAddress(hook: Hook, binding: string): Promise<string | undefined> {
+  return (await networkInfo(hook, binding))?.["ingress-addresses"][0];
 }
 
 /** Listen on every address when Juju cannot say which is ours. */
@@ -147,13 +166,8 @@ export const ANY_ADDRESS = "0.0.0.0";
  * model gives each unit its own loopback address, so two units can both serve on the plugin port).
  */
 export async function bindAddress(hook: Hook, binding: string): Promise<string> {
-  try {
-    const info = await hook.tools.networkGet(binding);
-    return info["bind-addresses"][0]?.addresses[0]?.value || ANY_ADDRESS;
-  } catch (err) {
-    if (err instanceof JujuError) return ANY_ADDRESS;
-    throw err;
-  }
+  const info = await networkInfo(hook, binding);
+  return info?.["bind-addresses"][0]?.addresses[0]?.value || ANY_ADDRESS;
 }
 
 export function createCharm(deps: CharmDeps): Charm {
