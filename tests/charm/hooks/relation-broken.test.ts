@@ -37,6 +37,19 @@ function countingCleanup() {
   };
 }
 
+/** A leader serving its plugin, with no connectors declared, related to a provider that has published. */
+function servingLeader(h: Harness): State {
+  const plugin = Buffer.from("plugin");
+  h.serves(createHash("sha512").update(plugin).digest("hex"));
+  return {
+    leader: true,
+    config: { connectors: "" },
+    resources: { "connect-plugin": pluginFile(h.stateDir, plugin, "r.tar") },
+    relations: [connectClient(), peers()],
+    secrets: [providerSecret()],
+  };
+}
+
 let cluster: KafkaConnectCluster | undefined;
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -119,15 +132,7 @@ describe("connect-client relation-broken", () => {
       }),
     });
     harness = h;
-    const plugin = Buffer.from("plugin");
-    h.serves(createHash("sha512").update(plugin).digest("hex"));
-    const base: State = {
-      leader: true,
-      config: { connectors: "" },
-      resources: { "connect-plugin": pluginFile(h.stateDir, plugin, "r.tar") },
-      relations: [connectClient(), peers()],
-      secrets: [providerSecret()],
-    };
+    const base = servingLeader(h);
     const s1 = await h.ctx.run(on.relationChanged(1), base);
     const out = await h.ctx.run(on.relationBroken(1), s1);
     expect(out.unitStatus!.message).toContain("could not delete our connectors: connect ECONNREFUSED");
@@ -138,15 +143,7 @@ describe("connect-client relation-broken", () => {
     const cleanup = countingCleanup();
     const h = new Harness({ cleanupClient: cleanup.client });
     harness = h;
-    const plugin = Buffer.from("plugin");
-    h.serves(createHash("sha512").update(plugin).digest("hex"));
-    const base: State = {
-      leader: true,
-      config: { connectors: "" },
-      resources: { "connect-plugin": pluginFile(h.stateDir, plugin, "r.tar") },
-      relations: [connectClient(), peers()],
-      secrets: [providerSecret()],
-    };
+    const base = servingLeader(h);
     const s1 = await h.ctx.run(on.relationChanged(1), base);
     expect(h.desired()!.kafkaConnect).toBeDefined();
     // remove-unit: Juju tells the leaving unit that it is the one departing, then runs its relation-broken.
