@@ -73,8 +73,6 @@ interface ClientResult {
 const download = async (url: string, mode = "count") =>
   JSON.parse(await run(process.execPath, ["-e", CLIENT_SCRIPT, url, mode])) as ClientResult;
 
-const freePort = () => freeLoopbackPort();
-
 async function procStatusKiB(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
@@ -199,7 +197,7 @@ async function benchPluginServer(): Promise<Result[]> {
   try {
     const tarball = join(dir, "plugin.tar");
     const sha512 = await makeTarball(tarball);
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     await writeFile(
       join(dir, DESIRED_FILE),
       JSON.stringify(desired(dir, { port, plugin: { mode: "serve", path: tarball, sha512, size: GiB } })),
@@ -214,7 +212,7 @@ async function benchPluginServer(): Promise<Result[]> {
     const ours = `http://127.0.0.1:${port}/api/v1/plugin`;
     await waitFor(ours, 60_000); // it hashes the GiB before it serves it
 
-    const pyPort = await freePort();
+    const pyPort = await freeLoopbackPort();
     const python = spawn(
       "python3",
       ["-m", "http.server", String(pyPort), "--bind", "127.0.0.1", "--directory", dir],

@@ -5,6 +5,7 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DesiredState } from "../../../charm/common/desired-state.js";
+import { writeFileAtomic } from "../../../charm/common/files.js";
 import type { WorkloadLog } from "../../../charm/workload/log.js";
 import { eventually } from "../../support/eventually.js";
 
@@ -99,6 +100,35 @@ export function baseDesired(overrides: Partial<DesiredState> = {}): DesiredState
 }
 
 /** Timers driven by the test: nothing fires until `advance`, which also moves `now`. */
+/**
+ * Writes the desired.json of a unit serving a `bytes`-sized plugin from `dir`, with Kafka Connect access (an
+ * endpoint nothing listens on) whose password is `password`: what the workload-as-a-process tests start from.
+ */
+export async function writeServingDesired(
+  dir: string,
+  opts: { port: number; leader: boolean; bytes: number; password: string },
+): Promise<ReturnType<typeof writePlugin>> {
+  const plugin = writePlugin(dir, opts.bytes);
+  await writeFileAtomic(
+    join(dir, "desired.json"),
+    JSON.stringify(
+      baseDesired({
+        port: opts.port,
+        leader: opts.leader,
+        charmDir: dir,
+        plugin: { mode: "serve", path: plugin.path, sha512: plugin.sha512, size: plugin.size },
+        kafkaConnect: {
+          relation: 3,
+          endpoints: ["http://127.0.0.1:1"],
+          username: "u",
+          password: opts.password,
+        },
+      }),
+    ),
+  );
+  return plugin;
+}
+
 export class ManualTimers {
   now = 1_000_000;
   #next = 1;

@@ -2,12 +2,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeFileAtomic } from "../../../charm/common/files.js";
 import { jujuExecDispatch } from "../../../charm/workload/events.js";
 import { findJujuExec, JUJU_EXEC, jujuExecLeadership } from "../../../charm/workload/leadership.js";
 import { freeLoopbackPort } from "../../../lib/testing/net.js";
 import { eventually } from "../../support/eventually.js";
-import { baseDesired, tempDir, writePlugin } from "./helpers.js";
+import { tempDir, writeServingDesired } from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 let dir: ReturnType<typeof tempDir>;
@@ -119,19 +118,7 @@ describe("workload main.ts --juju-exec <path>", () => {
 
   it("uses the given juju-exec for is-leader and for the custom hook, over one on PATH", async () => {
     const port = await freeLoopbackPort();
-    const plugin = writePlugin(dir.dir, 1000);
-    await writeFileAtomic(
-      join(dir.dir, "desired.json"),
-      JSON.stringify(
-        baseDesired({
-          port,
-          leader: true,
-          charmDir: dir.dir,
-          plugin: { mode: "serve", path: plugin.path, sha512: plugin.sha512, size: plugin.size },
-          kafkaConnect: { relation: 3, endpoints: ["http://127.0.0.1:1"], username: "u", password: "pw" },
-        }),
-      ),
-    );
+    await writeServingDesired(dir.dir, { port, leader: true, bytes: 1000, password: "pw" });
     const given = script(join(dir.dir, "given"), "juju-exec", 'if [ "$3" = is-leader ]; then echo true; fi');
     const onPath = script(join(dir.dir, "on-path"), "juju-exec", "exit 1");
     const r = run(["--host", "127.0.0.1", "--juju-exec", given], {

@@ -2,11 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeFileAtomic } from "../../../charm/common/files.js";
 import { StatusSnapshot } from "../../../charm/common/snapshot.js";
 import { freeLoopbackPort } from "../../../lib/testing/net.js";
 import { eventually } from "../../support/eventually.js";
-import { baseDesired, http, tempDir, writePlugin } from "./helpers.js";
+import { http, tempDir, writeServingDesired } from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 let dir: ReturnType<typeof tempDir>;
@@ -25,29 +24,15 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-const freePort = () => freeLoopbackPort();
-
 describe("charm/workload/main.ts as a process", () => {
   it("starts, serves the verified plugin, and exits 0 on SIGTERM, never printing a secret", async () => {
-    const port = await freePort();
-    const plugin = writePlugin(dir.dir, 50_000);
-    await writeFileAtomic(
-      join(dir.dir, "desired.json"),
-      JSON.stringify(
-        baseDesired({
-          port,
-          leader: false,
-          charmDir: dir.dir,
-          plugin: { mode: "serve", path: plugin.path, sha512: plugin.sha512, size: plugin.size },
-          kafkaConnect: {
-            relation: 3,
-            endpoints: ["http://127.0.0.1:1"],
-            username: "u",
-            password: "pw-in-desired",
-          },
-        }),
-      ),
-    );
+    const port = await freeLoopbackPort();
+    const plugin = await writeServingDesired(dir.dir, {
+      port,
+      leader: false,
+      bytes: 50_000,
+      password: "pw-in-desired",
+    });
     let output = "";
     child = spawn(process.execPath, ["--import", "tsx", "charm/workload/main.ts", "--host", "127.0.0.1"], {
       cwd: ROOT,

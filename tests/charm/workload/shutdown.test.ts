@@ -58,8 +58,6 @@ function hangingJujuExec(): { path: string; pid: () => number | undefined; asked
   };
 }
 
-const freePort = () => freeLoopbackPort();
-
 async function timed(f: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await f();
@@ -153,7 +151,7 @@ describe("the workload process on SIGTERM", () => {
   it("exits 0 promptly with a keep-alive client connected and a dispatch hanging", async () => {
     const exec = hangingJujuExec();
     const plugin = writePlugin(dir.dir, 10_000);
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     await writeFileAtomic(
       join(dir.dir, "desired.json"),
       JSON.stringify(
