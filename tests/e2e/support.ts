@@ -406,7 +406,12 @@ export function watchStatus(model: Model, app: string, everyMs = 10): StatusWatc
   const timer = setInterval(sample, everyMs);
   return {
     changes,
-    stop: () => clearInterval(timer),
+    // One last sample: a caller that stops on what model.status() says now must find it among the changes
+    // (the interval may not have ticked since it changed).
+    stop: () => {
+      clearInterval(timer);
+      sample();
+    },
   };
 }
 
